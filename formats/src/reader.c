@@ -27,15 +27,6 @@
 #include "cursor.h"
 #include "reader_impl.h"
 
-/* Largest summary section read into memory at once. */
-#define SUMMARY_MAX_BYTES ((uint64_t)256 << 20)
-/* Largest non-chunk record (schema, channel, metadata) read during a scan. */
-#define SMALL_RECORD_MAX_BYTES ((uint64_t)64 << 20)
-/* Unchunked messages are grouped into runs of at most this many bytes. */
-#define RAW_RUN_MAX_BYTES ((uint64_t)4 << 20)
-/* Scan read-ahead window. */
-#define SCAN_WINDOW (256u * 1024u)
-
 /* ---- small helpers ---- */
 
 int rl__buf_reserve(struct rl__buf *b, size_t n, size_t limit)
@@ -123,7 +114,7 @@ static int kv_cmp(const void *a, const void *b)
     return strcmp(((const struct rl_kv *)a)->key, ((const struct rl_kv *)b)->key);
 }
 
-static void free_kv(struct rl_kv *kv, size_t n)
+void rl__kv_free(struct rl_kv *kv, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free((char *)kv[i].key);
@@ -149,7 +140,7 @@ static int copy_kv(const struct rl_map *m, struct rl_kv **out, size_t *n_out)
         kv[n].value = dup_str(v);
         n++;
         if (!kv[n - 1].key || !kv[n - 1].value) {
-            free_kv(kv, n);
+            rl__kv_free(kv, n);
             return -ENOMEM;
         }
     }
@@ -271,7 +262,7 @@ int rl__reader_add_channel(struct rl_reader *r, const struct rl_rec_channel *c)
     return 0;
 }
 
-static int add_metadata(struct rl_reader *r, const struct rl_rec_metadata *m)
+int rl__reader_add_metadata(struct rl_reader *r, const struct rl_rec_metadata *m)
 {
     if (grow((void **)&r->metadata, &r->cap_metadata, r->n_metadata + 1, sizeof(*r->metadata)) <
         0)
@@ -290,7 +281,7 @@ static int add_metadata(struct rl_reader *r, const struct rl_rec_metadata *m)
     return 0;
 }
 
-static int add_attachment(struct rl_reader *r, const struct rl_rec_attachment_index *a)
+int rl__reader_add_attachment(struct rl_reader *r, const struct rl_rec_attachment_index *a)
 {
     if (grow((void **)&r->attachments, &r->cap_attachments, r->n_attachments + 1,
              sizeof(*r->attachments)) < 0)
@@ -312,7 +303,7 @@ static int add_attachment(struct rl_reader *r, const struct rl_rec_attachment_in
     return 0;
 }
 
-static int add_chunk(struct rl_reader *r, const struct rl__chunk *k)
+int rl__reader_add_chunk(struct rl_reader *r, const struct rl__chunk *k)
 {
     if (grow((void **)&r->chunks, &r->cap_chunks, r->n_chunks + 1, sizeof(*r->chunks)) < 0)
         return -ENOMEM;
@@ -325,7 +316,7 @@ static int add_chunk(struct rl_reader *r, const struct rl__chunk *k)
 /* Reads the record at off whose content is at most max bytes into buf and
  * parses it. Returns 0, RL_ETRUNC (runs past the file), RL_ETOOBIG, or
  * RL_ECORRUPT, with detail in r->err. */
-static int read_record(struct rl_reader *r, uint64_t off, uint64_t max, struct rl__buf *buf,
+int rl__reader_read_record(struct rl_reader *r, uint64_t off, uint64_t max, struct rl__buf *buf,
                        struct rl_record *rec)
 {
     uint8_t hdr[RL_MCAP_RECORD_HEADER_LEN];
@@ -370,547 +361,6 @@ static int read_record(struct rl_reader *r, uint64_t off, uint64_t max, struct r
         return rc;
     }
     return 0;
-}
-
-/* ---- summary ---- */
-
-struct summary_scan {
-    bool has_stats;
-    struct rl_rec_statistics stats;
-    size_t n_chunk_index, n_mdx, n_ax;
-};
-
-static int take_summary_record(struct rl_reader *r, const struct rl_record *rec,
-                               struct summary_scan *ss, struct rl__buf *tmp)
-{
-    int rc = 0;
-    switch (rec->opcode) {
-    case RL_OP_SCHEMA:
-        rc = rl__reader_add_schema(r, &rec->u.schema);
-        break;
-    case RL_OP_CHANNEL:
-        rc = rl__reader_add_channel(r, &rec->u.channel);
-        break;
-    case RL_OP_STATISTICS:
-        ss->has_stats = true;
-        ss->stats = rec->u.statistics;
-        break;
-    case RL_OP_CHUNK_INDEX: {
-        const struct rl_rec_chunk_index *x = &rec->u.chunk_index;
-        struct rl__chunk k;
-        memset(&k, 0, sizeof(k));
-        k.info.offset = x->chunk_start_offset;
-        k.info.length = x->chunk_length;
-        k.info.start_ns = x->message_start_time;
-        k.info.end_ns = x->message_end_time;
-        k.info.compressed_size = x->compressed_size;
-        k.info.uncompressed_size = x->uncompressed_size;
-        char name[16];
-        snprintf(name, sizeof(name), "%.*s", (int)(x->compression.len < 15 ? x->compression.len : 15),
-                 x->compression.ptr ? x->compression.ptr : "");
-        if (rl_compression_parse(name, &k.info.compression) < 0)
-            k.info.compression = RL_COMPRESS_NONE;
-        if (x->chunk_start_offset > r->file_size ||
-            x->chunk_length > r->file_size - x->chunk_start_offset) {
-            rl__reader_problem(r, RL_ECORRUPT, x->chunk_start_offset,
-                               "chunk index points past the end of the file (offset %llu, "
-                               "length %llu)",
-                               (unsigned long long)x->chunk_start_offset,
-                               (unsigned long long)x->chunk_length);
-            return 0;
-        }
-        k.index_start = x->chunk_start_offset + x->chunk_length;
-        k.index_end = k.index_start + x->message_index_length;
-        if (k.index_end > r->file_size)
-            k.index_end = k.index_start;
-        ss->n_chunk_index++;
-        rc = add_chunk(r, &k);
-        break;
-    }
-    case RL_OP_METADATA_INDEX: {
-        ss->n_mdx++;
-        struct rl_record md;
-        uint64_t off = rec->u.metadata_index.offset;
-        int mrc = read_record(r, off, SMALL_RECORD_MAX_BYTES, tmp, &md);
-        if (mrc == 0 && md.opcode == RL_OP_METADATA)
-            rc = add_metadata(r, &md.u.metadata);
-        else if (mrc == -ENOMEM)
-            rc = mrc;
-        else
-            rl__reader_problem(r, RL_ECORRUPT, off, "metadata index points at no metadata "
-                                                    "record (offset %llu)",
-                               (unsigned long long)off);
-        break;
-    }
-    case RL_OP_ATTACHMENT_INDEX:
-        ss->n_ax++;
-        rc = add_attachment(r, &rec->u.attachment_index);
-        break;
-    default:
-        break;
-    }
-    return rc;
-}
-
-static int chunk_cmp_offset(const void *a, const void *b)
-{
-    const struct rl__chunk *x = a, *y = b;
-    return x->info.offset < y->info.offset ? -1 : x->info.offset > y->info.offset;
-}
-
-/* Returns 1 when the Summary was read and is enough to index the file, 0
- * when the file must be scanned (r->layout says whether a footer exists),
- * <0 on a fatal error. */
-static int read_summary(struct rl_reader *r)
-{
-    const uint64_t tail = RL_MCAP_FOOTER_RECORD_LEN + RL_MCAP_MAGIC_LEN;
-    uint8_t buf[RL_MCAP_FOOTER_RECORD_LEN + RL_MCAP_MAGIC_LEN];
-    uint64_t min_size = RL_MCAP_MAGIC_LEN + RL_MCAP_RECORD_HEADER_LEN + tail;
-    if (r->file_size < min_size)
-        return 0;
-    uint64_t foff = r->file_size - tail;
-    int rc = rl_io_pread_full(r->io, buf, sizeof(buf), foff);
-    if (rc < 0)
-        return rc;
-    if (memcmp(buf + RL_MCAP_FOOTER_RECORD_LEN, rl_mcap_magic, RL_MCAP_MAGIC_LEN) != 0 ||
-        buf[0] != RL_OP_FOOTER || rl__get_u64le(buf + 1) != RL_MCAP_FOOTER_CONTENT_LEN)
-        return 0;
-    struct rl_record frec;
-    if (rl_mcap_parse(RL_OP_FOOTER, buf + RL_MCAP_RECORD_HEADER_LEN, RL_MCAP_FOOTER_CONTENT_LEN,
-                      &frec, NULL, 0) < 0)
-        return 0;
-    const struct rl_rec_footer *f = &frec.u.footer;
-    uint64_t sstart = f->summary_start ? f->summary_start : foff;
-    if (sstart < RL_MCAP_MAGIC_LEN || sstart > foff) {
-        rl__reader_problem(r, RL_ECORRUPT, foff, "footer's summary start %llu is outside the "
-                                                 "file",
-                           (unsigned long long)f->summary_start);
-        return 0;
-    }
-    uint64_t slen = foff - sstart;
-    if (slen > SUMMARY_MAX_BYTES) {
-        rl__reader_problem(r, RL_ETOOBIG, sstart, "summary of %llu bytes is too large to read",
-                           (unsigned long long)slen);
-        return 0;
-    }
-    struct rl__buf sum = {0}, tmp = {0};
-    int result = 0;
-    rc = rl__buf_reserve(&sum, (size_t)slen + RL_MCAP_RECORD_HEADER_LEN + 16, SUMMARY_MAX_BYTES + 64);
-    if (rc < 0)
-        goto fail;
-    rc = rl_io_pread_full(r->io, sum.data, (size_t)slen, sstart);
-    if (rc < 0)
-        goto fail;
-    if (f->summary_crc != 0 && r->opts.verify_crc) {
-        uint32_t crc = rl_crc32(0, sum.data, (size_t)slen);
-        crc = rl_crc32(crc, buf, RL_MCAP_RECORD_HEADER_LEN + 16);
-        if (crc != f->summary_crc) {
-            rl__reader_problem(r, RL_ECRC, sstart,
-                               "bad summary crc at offset %llu (stored 0x%08x, computed 0x%08x)",
-                               (unsigned long long)sstart, (unsigned)f->summary_crc,
-                               (unsigned)crc);
-            result = 0;
-            goto done;
-        }
-    }
-    r->layout.has_footer = true;
-    r->layout.footer_offset = foff;
-    r->layout.summary_start = f->summary_start;
-    r->layout.summary_offset_start = f->summary_offset_start;
-    r->layout.summary_crc = f->summary_crc;
-
-    /* The DataEnd record sits right before the summary (or the footer). */
-    if (sstart >= RL_MCAP_MAGIC_LEN + 13) {
-        uint8_t de[13];
-        if (rl_io_pread_full(r->io, de, sizeof(de), sstart - sizeof(de)) == 0 &&
-            de[0] == RL_OP_DATA_END && rl__get_u64le(de + 1) == 4) {
-            r->layout.has_data_end = true;
-            r->layout.data_end_offset = sstart - sizeof(de);
-            r->layout.data_section_crc = rl__get_u32le(de + 9);
-        }
-    }
-
-    struct summary_scan ss;
-    memset(&ss, 0, sizeof(ss));
-    struct rl_cursor c;
-    rl__cursor_init(&c, sum.data, (size_t)slen);
-    while (c.left > 0) {
-        uint64_t roff = sstart + ((size_t)slen - c.left);
-        uint8_t op = rl__cursor_u8(&c);
-        uint64_t len = rl__cursor_u64(&c);
-        const uint8_t *content;
-        if (c.failed || len > c.left || !rl__cursor_take(&c, (size_t)len, &content)) {
-            rl__reader_problem(r, RL_ECORRUPT, roff, "summary record at offset %llu runs past "
-                                                     "the footer",
-                               (unsigned long long)roff);
-            result = 0;
-            goto done;
-        }
-        struct rl_record rec;
-        char why[200];
-        if (rl_mcap_parse(op, content, (size_t)len, &rec, why, sizeof(why)) < 0) {
-            rl__reader_problem(r, RL_ECORRUPT, roff, "bad summary record at offset %llu: %s",
-                               (unsigned long long)roff, why);
-            result = 0;
-            goto done;
-        }
-        rc = take_summary_record(r, &rec, &ss, &tmp);
-        if (rc < 0)
-            goto fail;
-    }
-    if (r->n_chunks > 1)
-        qsort(r->chunks, r->n_chunks, sizeof(*r->chunks), chunk_cmp_offset);
-
-    /* Enough to index the file? Statistics must be there to vouch for the
-     * metadata/attachment counts, and messages must be reachable through
-     * chunk indexes. */
-    if (!ss.has_stats)
-        goto done;
-    if (ss.n_chunk_index == 0 && ss.stats.message_count > 0)
-        goto done;
-    if (ss.stats.chunk_count != ss.n_chunk_index || ss.stats.metadata_count != ss.n_mdx ||
-        ss.stats.attachment_count != ss.n_ax)
-        goto done;
-    r->stats_known = true;
-    r->info.message_count = ss.stats.message_count;
-    if (ss.stats.message_count > 0) {
-        r->info.start_ns = ss.stats.message_start_time;
-        r->info.end_ns = ss.stats.message_end_time;
-    }
-    {
-        size_t pos = 0;
-        uint16_t id;
-        uint64_t n;
-        while (rl_map_next_u16_u64(&ss.stats.channel_message_counts, &pos, &id, &n) == 1) {
-            struct rl_channel *ch = (struct rl_channel *)rl_reader_channel(r, id);
-            if (ch)
-                ch->message_count = n;
-        }
-    }
-    result = 1;
-done:
-    rl__buf_release(&sum);
-    rl__buf_release(&tmp);
-    return result;
-fail:
-    rl__buf_release(&sum);
-    rl__buf_release(&tmp);
-    rl__reader_seterr(r, "reading the summary failed: %s", rl_strerror(rc));
-    return rc;
-}
-
-/* Forgets what a rejected summary added, before a scan starts afresh.
- * Schemas and channels stay: the data section repeats them or they stay
- * useful for messages whose channel records live only in the summary. */
-static void drop_summary_index(struct rl_reader *r)
-{
-    r->n_chunks = 0;
-    for (size_t i = 0; i < r->n_metadata; i++) {
-        free((char *)r->metadata[i].name);
-        free_kv((struct rl_kv *)r->metadata[i].kv, r->metadata[i].n);
-    }
-    r->n_metadata = 0;
-    for (size_t i = 0; i < r->n_attachments; i++) {
-        free((char *)r->attachments[i].name);
-        free((char *)r->attachments[i].media_type);
-    }
-    r->n_attachments = 0;
-    for (size_t i = 0; i < r->n_channels; i++)
-        r->channels[i]->message_count = 0;
-    r->stats_known = false;
-    r->info.message_count = 0;
-    r->info.start_ns = r->info.end_ns = 0;
-}
-
-/* ---- scan ---- */
-
-/* A read-ahead window over the file for the record-header walk. */
-struct scanwin {
-    struct rl_reader *r;
-    uint8_t *buf;
-    uint64_t base;
-    size_t len;
-};
-
-/* Makes [off, off+n) available; returns a pointer or NULL (past the end or
- * I/O error, *err set). */
-static const uint8_t *win_get(struct scanwin *w, uint64_t off, size_t n, int *err)
-{
-    *err = 0;
-    if (n > SCAN_WINDOW || off > w->r->file_size || w->r->file_size - off < n)
-        return NULL;
-    if (off >= w->base && off + n <= w->base + w->len)
-        return w->buf + (off - w->base);
-    size_t got = 0;
-    int rc = rl_io_pread(w->r->io, w->buf, SCAN_WINDOW, off, &got);
-    if (rc < 0) {
-        *err = rc;
-        return NULL;
-    }
-    w->base = off;
-    w->len = got;
-    return got >= n ? w->buf : NULL;
-}
-
-/* Reads the MessageIndex record content at off into the chunk's counts. */
-static int count_index_record(struct rl_reader *r, struct rl__chunk *k, const struct rl_record *rec)
-{
-    const struct rl_rec_message_index *mi = &rec->u.message_index;
-    k->n_messages += mi->records.count;
-    if (mi->records.count > 0 && !rl_reader_channel(r, mi->channel_id))
-        k->unknown_channels = true;
-    return 0;
-}
-
-/* Walks the data section. Fills chunks, schemas, channels, metadata and
- * attachments; sets valid_bytes. Returns 0 or a fatal error. */
-static int scan(struct rl_reader *r, uint64_t start)
-{
-    struct scanwin w = {r, NULL, 0, 0};
-    struct rl__buf tmp = {0};
-    int rc = 0;
-    w.buf = malloc(SCAN_WINDOW);
-    if (!w.buf)
-        return -ENOMEM;
-
-    uint64_t off = start;
-    struct rl__chunk *last = NULL; /* chunk whose MessageIndex records may follow */
-    struct rl__chunk run;          /* open run of unchunked messages */
-    bool in_run = false;
-    uint64_t stop_reason_off = 0;
-    bool stopped_early = true;
-
-    for (;;) {
-        int err;
-        const uint8_t *h = win_get(&w, off, RL_MCAP_RECORD_HEADER_LEN, &err);
-        if (!h) {
-            if (err < 0) {
-                rc = err;
-                goto fail;
-            }
-            if (off < r->file_size)
-                rl__reader_problem(r, RL_ETRUNC, off,
-                                   "file ends inside a record header at offset %llu",
-                                   (unsigned long long)off);
-            break;
-        }
-        uint8_t op = h[0];
-        uint64_t len = rl__get_u64le(h + 1);
-        uint64_t content = off + RL_MCAP_RECORD_HEADER_LEN;
-        if (len > r->file_size - content) {
-            rl__reader_problem(r, RL_ETRUNC, off,
-                               "%s record at offset %llu is cut off (length %llu, %llu bytes "
-                               "left)",
-                               rl_opcode_name(op), (unsigned long long)off,
-                               (unsigned long long)len,
-                               (unsigned long long)(r->file_size - content));
-            break;
-        }
-        uint64_t next = content + len;
-        if (op == 0 || op == RL_OP_HEADER) {
-            rl__reader_problem(r, RL_ECORRUPT, off, "invalid record (opcode 0x%02x) at offset %llu",
-                               op, (unsigned long long)off);
-            break;
-        }
-        if (in_run && (op != RL_OP_MESSAGE || next - run.info.offset > RAW_RUN_MAX_BYTES)) {
-            rc = add_chunk(r, &run);
-            if (rc < 0)
-                goto fail;
-            in_run = false;
-        }
-        if (op != RL_OP_MESSAGE_INDEX)
-            last = NULL;
-
-        if (op == RL_OP_CHUNK) {
-            /* Fixed fields + the compression string + the records length. */
-            const uint8_t *p = win_get(&w, content, 32, &err);
-            if (!p || len < 40) {
-                if (err < 0) {
-                    rc = err;
-                    goto fail;
-                }
-                rl__reader_problem(r, RL_ECORRUPT, off, "chunk at offset %llu is too short",
-                                   (unsigned long long)off);
-                break;
-            }
-            uint32_t clen = rl__get_u32le(p + 28);
-            if (clen > 64 || 32 + (uint64_t)clen + 8 > len) {
-                rl__reader_problem(r, RL_ECORRUPT, off,
-                                   "chunk at offset %llu has a bad compression name length",
-                                   (unsigned long long)off);
-                break;
-            }
-            p = win_get(&w, content, 32 + clen + 8, &err);
-            if (!p) {
-                rc = err < 0 ? err : RL_ETRUNC;
-                goto fail;
-            }
-            struct rl__chunk k;
-            memset(&k, 0, sizeof(k));
-            k.info.offset = off;
-            k.info.length = RL_MCAP_RECORD_HEADER_LEN + len;
-            k.info.start_ns = rl__get_u64le(p);
-            k.info.end_ns = rl__get_u64le(p + 8);
-            k.info.uncompressed_size = rl__get_u64le(p + 16);
-            k.info.compressed_size = rl__get_u64le(p + 32 + clen);
-            k.info.salvaged = true;
-            char name[65];
-            memcpy(name, p + 32, clen);
-            name[clen] = '\0';
-            if (rl_compression_parse(name, &k.info.compression) < 0)
-                k.info.compression = RL_COMPRESS_NONE;
-            if (k.info.compressed_size > len - 32 - clen - 8) {
-                rl__reader_problem(r, RL_ECORRUPT, off,
-                                   "chunk at offset %llu: records length %llu exceeds the record",
-                                   (unsigned long long)off,
-                                   (unsigned long long)k.info.compressed_size);
-                break;
-            }
-            k.index_start = k.index_end = next;
-            k.counted = true; /* until proven otherwise: no index records -> not counted */
-            rc = add_chunk(r, &k);
-            if (rc < 0)
-                goto fail;
-            last = &r->chunks[r->n_chunks - 1];
-            last->counted = false;
-        } else if (op == RL_OP_MESSAGE_INDEX) {
-            struct rl_record rec;
-            rc = read_record(r, off, SMALL_RECORD_MAX_BYTES, &tmp, &rec);
-            if (rc == -ENOMEM)
-                goto fail;
-            if (rc < 0) {
-                rl__reader_problem(r, rc, off, "%s", r->err);
-                rc = 0;
-                break;
-            }
-            if (last) {
-                last->counted = true;
-                last->index_end = next;
-                (void)count_index_record(r, last, &rec);
-            }
-        } else if (op == RL_OP_MESSAGE) {
-            const uint8_t *p = win_get(&w, content, 22, &err);
-            if (!p || len < 22) {
-                if (err < 0) {
-                    rc = err;
-                    goto fail;
-                }
-                rl__reader_problem(r, RL_ECORRUPT, off, "message at offset %llu is too short",
-                                   (unsigned long long)off);
-                break;
-            }
-            uint64_t t = rl__get_u64le(p + 6);
-            if (!in_run) {
-                memset(&run, 0, sizeof(run));
-                run.info.offset = off;
-                run.info.raw_messages = true;
-                run.info.salvaged = true;
-                run.info.start_ns = run.info.end_ns = t;
-                run.counted = true;
-                in_run = true;
-            }
-            run.info.length = next - run.info.offset;
-            run.info.compressed_size = run.info.uncompressed_size = run.info.length;
-            if (t < run.info.start_ns)
-                run.info.start_ns = t;
-            if (t > run.info.end_ns)
-                run.info.end_ns = t;
-            run.n_messages++;
-            if (!rl_reader_channel(r, rl__get_u16le(p)))
-                run.unknown_channels = true;
-        } else if (op == RL_OP_SCHEMA || op == RL_OP_CHANNEL || op == RL_OP_METADATA) {
-            struct rl_record rec;
-            rc = read_record(r, off, SMALL_RECORD_MAX_BYTES, &tmp, &rec);
-            if (rc == -ENOMEM)
-                goto fail;
-            if (rc < 0) {
-                rl__reader_problem(r, rc, off, "%s", r->err);
-                rc = 0;
-                break;
-            }
-            if (op == RL_OP_SCHEMA)
-                rc = rl__reader_add_schema(r, &rec.u.schema);
-            else if (op == RL_OP_CHANNEL)
-                rc = rl__reader_add_channel(r, &rec.u.channel);
-            else
-                rc = add_metadata(r, &rec.u.metadata);
-            if (rc < 0)
-                goto fail;
-        } else if (op == RL_OP_ATTACHMENT) {
-            /* Read the fields before the data: times, name, media type. */
-            const uint8_t *p = win_get(&w, content, 20, &err);
-            if (!p || len < 20) {
-                rl__reader_problem(r, RL_ECORRUPT, off, "attachment at offset %llu is too short",
-                                   (unsigned long long)off);
-                break;
-            }
-            uint32_t nlen = rl__get_u32le(p + 16);
-            uint64_t need = 20 + (uint64_t)nlen + 4;
-            p = need <= len && need <= 65536 ? win_get(&w, content, (size_t)need, &err) : NULL;
-            uint32_t mlen = p ? rl__get_u32le(p + 20 + nlen) : 0;
-            uint64_t need2 = need + mlen + 8;
-            const uint8_t *q =
-                p && need2 + 4 <= len && need2 <= 65536 ? win_get(&w, content, (size_t)need2, &err)
-                                                        : NULL;
-            if (!q) {
-                rl__reader_problem(r, RL_ECORRUPT, off, "attachment at offset %llu is malformed",
-                                   (unsigned long long)off);
-                break;
-            }
-            struct rl_rec_attachment_index ai;
-            ai.offset = off;
-            ai.length = RL_MCAP_RECORD_HEADER_LEN + len;
-            ai.log_time = rl__get_u64le(q);
-            ai.create_time = rl__get_u64le(q + 8);
-            ai.name.ptr = (const char *)q + 20;
-            ai.name.len = nlen;
-            ai.media_type.ptr = (const char *)q + 24 + nlen;
-            ai.media_type.len = mlen;
-            ai.data_size = rl__get_u64le(q + need + mlen);
-            if (ai.data_size > len - need2 - 4) {
-                rl__reader_problem(r, RL_ECORRUPT, off,
-                                   "attachment at offset %llu: data length exceeds the record",
-                                   (unsigned long long)off);
-                break;
-            }
-            rc = add_attachment(r, &ai);
-            if (rc < 0)
-                goto fail;
-        } else if (op == RL_OP_DATA_END) {
-            const uint8_t *p = win_get(&w, content, 4, &err);
-            if (p) {
-                r->layout.has_data_end = true;
-                r->layout.data_end_offset = off;
-                r->layout.data_section_crc = rl__get_u32le(p);
-            }
-            off = next;
-            stopped_early = false;
-            break;
-        } else if (op == RL_OP_FOOTER) {
-            stopped_early = false;
-            break;
-        }
-        /* Anything else (unknown opcodes, summary records met early) is skipped. */
-        off = next;
-    }
-    if (in_run) {
-        rc = add_chunk(r, &run);
-        if (rc < 0)
-            goto fail;
-    }
-    (void)stop_reason_off;
-    r->info.valid_bytes = off;
-    if (stopped_early && !r->layout.has_footer)
-        r->info.lost_bytes = r->file_size - off;
-    free(w.buf);
-    rl__buf_release(&tmp);
-    return 0;
-fail:
-    free(w.buf);
-    rl__buf_release(&tmp);
-    rl__reader_seterr(r, "scanning failed at offset %llu: %s", (unsigned long long)off,
-                      rl_strerror(rc));
-    return rc;
 }
 
 /* ---- open / close ---- */
@@ -1034,7 +484,7 @@ int rl_reader_open_io(struct rl_reader **out, struct rl_io *io, bool own_io,
     }
     struct rl__buf hb = {0};
     struct rl_record hrec;
-    rc = read_record(r, RL_MCAP_MAGIC_LEN, SMALL_RECORD_MAX_BYTES, &hb, &hrec);
+    rc = rl__reader_read_record(r, RL_MCAP_MAGIC_LEN, SMALL_RECORD_MAX_BYTES, &hb, &hrec);
     if (rc == 0 && hrec.opcode != RL_OP_HEADER) {
         rl__reader_seterr(r, "expected a Header record at offset 8, found %s (opcode 0x%02x)",
                           rl_opcode_name(hrec.opcode), hrec.opcode);
@@ -1059,7 +509,7 @@ int rl_reader_open_io(struct rl_reader **out, struct rl_io *io, bool own_io,
     }
 
     /* force_scan still reads the footer, to tell a complete file. */
-    int summary = read_summary(r);
+    int summary = rl__reader_read_summary(r);
     if (summary < 0) {
         rc = summary;
         goto fail;
@@ -1068,8 +518,8 @@ int rl_reader_open_io(struct rl_reader **out, struct rl_io *io, bool own_io,
         r->info.complete = true;
     } else {
         bool footer = r->layout.has_footer;
-        drop_summary_index(r);
-        rc = scan(r, data_start);
+        rl__reader_drop_index(r);
+        rc = rl__reader_scan(r, data_start);
         if (rc < 0)
             goto fail;
         r->info.complete = footer;
@@ -1102,7 +552,7 @@ void rl_reader_close(struct rl_reader *r)
 {
     if (!r)
         return;
-    drop_summary_index(r);
+    rl__reader_drop_index(r);
     for (size_t i = 0; i < r->n_schemas; i++) {
         free((char *)r->schemas[i]->name);
         free((char *)r->schemas[i]->encoding);
@@ -1113,7 +563,7 @@ void rl_reader_close(struct rl_reader *r)
         struct rl_channel *ch = r->channels[i];
         free((char *)ch->topic);
         free((char *)ch->message_encoding);
-        free_kv((struct rl_kv *)ch->meta, ch->n_meta);
+        rl__kv_free((struct rl_kv *)ch->meta, ch->n_meta);
         free(ch);
     }
     free(r->channels);
@@ -1206,7 +656,7 @@ int rl_reader_read_attachment(struct rl_reader *r, size_t i, uint8_t **data, siz
     const struct rl_attachment_info *ai = &r->attachments[i];
     struct rl__buf buf = {0};
     struct rl_record rec;
-    int rc = read_record(r, ai->offset, RL_MCAP_MAX_RECORD_BYTES, &buf, &rec);
+    int rc = rl__reader_read_record(r, ai->offset, RL_MCAP_MAX_RECORD_BYTES, &buf, &rec);
     if (rc < 0)
         goto fail;
     if (rec.opcode != RL_OP_ATTACHMENT) {
@@ -1240,245 +690,3 @@ fail:
     return rc;
 }
 
-/* ---- counting ---- */
-
-/* Counts messages and payload bytes of one loaded chunk's records,
- * registering the schemas and channels found inside. */
-static int count_loaded(struct rl_reader *r, struct rl__chunk *k, const uint8_t *p, size_t n)
-{
-    struct rl_cursor c;
-    rl__cursor_init(&c, p, n);
-    k->n_messages = 0;
-    while (c.left >= RL_MCAP_RECORD_HEADER_LEN) {
-        uint8_t op = rl__cursor_u8(&c);
-        uint64_t len = rl__cursor_u64(&c);
-        const uint8_t *content;
-        if (len > c.left || !rl__cursor_take(&c, (size_t)len, &content))
-            break;
-        if (op != RL_OP_MESSAGE && op != RL_OP_SCHEMA && op != RL_OP_CHANNEL)
-            continue;
-        struct rl_record rec;
-        if (rl_mcap_parse(op, content, (size_t)len, &rec, NULL, 0) < 0)
-            continue;
-        int rc = 0;
-        if (op == RL_OP_SCHEMA)
-            rc = rl__reader_add_schema(r, &rec.u.schema);
-        else if (op == RL_OP_CHANNEL)
-            rc = rl__reader_add_channel(r, &rec.u.channel);
-        if (rc < 0)
-            return rc;
-        if (op != RL_OP_MESSAGE)
-            continue;
-        k->n_messages++;
-        struct rl_channel *ch = (struct rl_channel *)rl_reader_channel(r, rec.u.message.channel_id);
-        if (ch) {
-            if (!r->stats_known)
-                ch->message_count++;
-            ch->message_bytes += rec.u.message.data.len;
-        }
-    }
-    k->counted = true;
-    k->unknown_channels = false;
-    return 0;
-}
-
-struct idx_entry {
-    uint64_t offset;
-    uint16_t channel_id;
-};
-
-static int idx_entry_cmp(const void *a, const void *b)
-{
-    const struct idx_entry *x = a, *y = b;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;
-}
-
-/* Counts a chunk from its MessageIndex records alone, without decompressing
- * it: counts per channel, and payload bytes from the distance between
- * consecutive message offsets (exact when the chunk holds only messages, as
- * roadlog writes them). Returns 1 when counted, 0 when the index could not
- * be used, <0 on a fatal error. */
-static int count_from_index(struct rl_reader *r, struct rl__chunk *k, struct rl__buf *raw,
-                            struct rl__buf *ents)
-{
-    uint64_t n = k->index_end - k->index_start;
-    if (n == 0 || k->unknown_channels || n > SMALL_RECORD_MAX_BYTES)
-        return 0;
-    int rc = rl__buf_reserve(raw, (size_t)n, SMALL_RECORD_MAX_BYTES);
-    if (rc < 0)
-        return rc;
-    rc = rl_io_pread_full(r->io, raw->data, (size_t)n, k->index_start);
-    if (rc < 0)
-        return rc == RL_ETRUNC ? 0 : rc;
-    size_t count = 0;
-    struct rl_cursor c;
-    rl__cursor_init(&c, raw->data, (size_t)n);
-    while (c.left >= RL_MCAP_RECORD_HEADER_LEN) {
-        uint8_t op = rl__cursor_u8(&c);
-        uint64_t len = rl__cursor_u64(&c);
-        const uint8_t *content;
-        if (len > c.left || !rl__cursor_take(&c, (size_t)len, &content))
-            return 0;
-        if (op != RL_OP_MESSAGE_INDEX)
-            continue;
-        struct rl_record rec;
-        if (rl_mcap_parse(op, content, (size_t)len, &rec, NULL, 0) < 0)
-            return 0;
-        const struct rl_map *m = &rec.u.message_index.records;
-        rc = rl__buf_reserve(ents, (count + m->count) * sizeof(struct idx_entry),
-                             SIZE_MAX / 2);
-        if (rc < 0)
-            return rc;
-        struct idx_entry *e = (struct idx_entry *)(void *)ents->data;
-        size_t pos = 0;
-        uint64_t t, off;
-        while (rl_map_next_u64_u64(m, &pos, &t, &off) == 1) {
-            e[count].offset = off;
-            e[count].channel_id = rec.u.message_index.channel_id;
-            count++;
-        }
-    }
-    struct idx_entry *e = (struct idx_entry *)(void *)ents->data;
-    if (count > 1)
-        qsort(e, count, sizeof(*e), idx_entry_cmp);
-    const uint64_t overhead = RL_MCAP_RECORD_HEADER_LEN + 22;
-    for (size_t i = 0; i < count; i++) {
-        uint64_t end = i + 1 < count ? e[i + 1].offset : k->info.uncompressed_size;
-        uint64_t bytes = end > e[i].offset + overhead ? end - e[i].offset - overhead : 0;
-        struct rl_channel *ch = (struct rl_channel *)rl_reader_channel(r, e[i].channel_id);
-        if (!ch)
-            continue;
-        if (!r->stats_known)
-            ch->message_count++;
-        ch->message_bytes += bytes;
-    }
-    k->n_messages = count;
-    k->counted = true;
-    return 1;
-}
-
-int rl_reader_count_messages(struct rl_reader *r)
-{
-    struct rl__buf raw = {0}, out = {0};
-    int rc = 0;
-    for (size_t i = 0; i < r->n_channels; i++) {
-        r->channels[i]->message_bytes = 0;
-        if (!r->stats_known)
-            r->channels[i]->message_count = 0;
-    }
-    for (size_t i = 0; i < r->n_chunks; i++) {
-        struct rl__chunk *k = &r->chunks[i];
-        if (k->damaged)
-            continue;
-        if (!k->info.raw_messages) {
-            rc = count_from_index(r, k, &raw, &out);
-            if (rc < 0)
-                goto done;
-            if (rc == 1)
-                continue;
-        }
-        rc = rl__chunk_read(r, k, r->opts.verify_crc, &raw, &out);
-        if (rc == -ENOMEM || (rc < 0 && rc > -4000))
-            goto done;
-        if (rc < 0) {
-            k->damaged = true;
-            rl__reader_problem(r, rc, k->info.offset, "%s", r->err);
-            rc = 0;
-            continue;
-        }
-        rc = count_loaded(r, k, out.data, out.len);
-        if (rc < 0)
-            goto done;
-    }
-    if (!r->stats_known) {
-        uint64_t n = 0;
-        for (size_t i = 0; i < r->n_chunks; i++)
-            if (!r->chunks[i].damaged)
-                n += r->chunks[i].n_messages;
-        r->info.message_count = n;
-    }
-done:
-    rl__buf_release(&raw);
-    rl__buf_release(&out);
-    if (rc < 0 && !r->err[0])
-        rl__reader_seterr(r, "counting messages failed: %s", rl_strerror(rc));
-    return rc < 0 ? rc : 0;
-}
-
-/* ---- loading chunks ---- */
-
-int rl__chunk_read(struct rl_reader *r, const struct rl__chunk *k, bool crc, struct rl__buf *raw,
-                   struct rl__buf *out)
-{
-    const struct rl_chunk_info *ci = &k->info;
-    int rc;
-    if (ci->raw_messages) {
-        rc = rl__buf_reserve(out, (size_t)ci->length, RAW_RUN_MAX_BYTES + SMALL_RECORD_MAX_BYTES);
-        if (rc < 0)
-            return rc;
-        rc = rl_io_pread_full(r->io, out->data, (size_t)ci->length, ci->offset);
-        if (rc < 0) {
-            rl__reader_seterr(r, "read failed at offset %llu: %s",
-                              (unsigned long long)ci->offset, rl_strerror(rc));
-            return rc;
-        }
-        out->len = (size_t)ci->length;
-        return 0;
-    }
-    struct rl_record rec;
-    rc = read_record(r, ci->offset, RL_MCAP_MAX_RECORD_BYTES, raw, &rec);
-    if (rc < 0)
-        return rc;
-    if (rec.opcode != RL_OP_CHUNK) {
-        rl__reader_seterr(r, "expected a chunk at offset %llu, found %s (opcode 0x%02x)",
-                          (unsigned long long)ci->offset, rl_opcode_name(rec.opcode), rec.opcode);
-        return RL_ECORRUPT;
-    }
-    const struct rl_rec_chunk *ch = &rec.u.chunk;
-    if (ch->uncompressed_size > RL_MCAP_MAX_CHUNK_UNCOMPRESSED) {
-        rl__reader_seterr(r, "chunk at offset %llu: uncompressed size %llu exceeds the limit",
-                          (unsigned long long)ci->offset,
-                          (unsigned long long)ch->uncompressed_size);
-        return RL_ETOOBIG;
-    }
-    rc = rl__buf_reserve(out, (size_t)ch->uncompressed_size + 1,
-                         RL_MCAP_MAX_CHUNK_UNCOMPRESSED + 1);
-    if (rc < 0)
-        return rc;
-    rc = rl__decompress(ch->compression, ch->records.ptr, ch->records.len, out->data,
-                        (size_t)ch->uncompressed_size);
-    if (rc < 0) {
-        rl__reader_seterr(r, "chunk at offset %llu does not decompress (%.*s, %llu -> %llu "
-                             "bytes): %s",
-                          (unsigned long long)ci->offset, (int)ch->compression.len,
-                          ch->compression.ptr ? ch->compression.ptr : "", (unsigned long long)ch->records.len,
-                          (unsigned long long)ch->uncompressed_size, rl_strerror(rc));
-        return rc;
-    }
-    out->len = (size_t)ch->uncompressed_size;
-    if (crc && ch->uncompressed_crc != 0) {
-        uint32_t got = rl_crc32(0, out->data, out->len);
-        if (got != ch->uncompressed_crc) {
-            rl__reader_seterr(r, "bad chunk crc at offset %llu (stored 0x%08x, computed 0x%08x)",
-                              (unsigned long long)ci->offset, (unsigned)ch->uncompressed_crc,
-                              (unsigned)got);
-            return RL_ECRC;
-        }
-    }
-    return 0;
-}
-
-int rl__reader_load_chunk(struct rl_reader *r, size_t i, bool crc, const uint8_t **records,
-                          size_t *len)
-{
-    *records = NULL;
-    *len = 0;
-    if (i >= r->n_chunks)
-        return RL_ENOTFOUND;
-    int rc = rl__chunk_read(r, &r->chunks[i], crc, &r->load_raw, &r->load_out);
-    if (rc < 0)
-        return rc;
-    *records = r->load_out.data;
-    *len = r->load_out.len;
-    return 0;
-}

@@ -10,6 +10,15 @@
 #include "reader_internal.h"
 #include "roadlog/reader.h"
 
+/* Largest summary section read into memory at once. */
+#define SUMMARY_MAX_BYTES ((uint64_t)256 << 20)
+/* Largest non-chunk record (schema, channel, metadata) read during a scan. */
+#define SMALL_RECORD_MAX_BYTES ((uint64_t)64 << 20)
+/* Unchunked messages are grouped into runs of at most this many bytes. */
+#define RAW_RUN_MAX_BYTES ((uint64_t)4 << 20)
+/* Scan read-ahead window. */
+#define SCAN_WINDOW (256u * 1024u)
+
 /* A growable byte buffer with a hard cap. */
 struct rl__buf {
     uint8_t *data;
@@ -67,6 +76,23 @@ int rl__reader_add_channel(struct rl_reader *r, const struct rl_rec_channel *c) 
  * 0 or an error with detail in r->err. */
 int rl__chunk_read(struct rl_reader *r, const struct rl__chunk *k, bool crc, struct rl__buf *raw,
                    struct rl__buf *out) RL_WARN_UNUSED;
+
+/* Shared between reader.c, reader_index.c and reader_count.c. */
+int rl__reader_add_chunk(struct rl_reader *r, const struct rl__chunk *k) RL_WARN_UNUSED;
+int rl__reader_add_metadata(struct rl_reader *r, const struct rl_rec_metadata *m) RL_WARN_UNUSED;
+int rl__reader_add_attachment(struct rl_reader *r,
+                              const struct rl_rec_attachment_index *a) RL_WARN_UNUSED;
+void rl__kv_free(struct rl_kv *kv, size_t n);
+/* Reads and parses the record at off (content at most max bytes) into buf.
+ * Returns 0, RL_ETRUNC, RL_ETOOBIG, RL_ECORRUPT or -errno; detail in r->err. */
+int rl__reader_read_record(struct rl_reader *r, uint64_t off, uint64_t max, struct rl__buf *buf,
+                           struct rl_record *rec) RL_WARN_UNUSED;
+/* 1: the Summary indexes the file; 0: scan needed; <0: fatal. */
+int rl__reader_read_summary(struct rl_reader *r) RL_WARN_UNUSED;
+/* Forgets chunks, metadata and attachments taken from a rejected Summary. */
+void rl__reader_drop_index(struct rl_reader *r);
+/* Walks the data section from start; see reader_index.c. */
+int rl__reader_scan(struct rl_reader *r, uint64_t start) RL_WARN_UNUSED;
 
 /* Formats r->err. */
 void rl__reader_seterr(struct rl_reader *r, const char *fmt, ...)
