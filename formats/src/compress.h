@@ -15,7 +15,7 @@
 size_t rl__compress_bound(enum rl_compression c, size_t len);
 
 /* Compresses src into dst (dst_cap >= rl__compress_bound()); *dst_len gets
- * the compressed size. Returns 0 or RL_ECOMPRESS. */
+ * the compressed size. Returns 0, RL_ECOMPRESS or -ENOMEM. */
 int rl__compress(enum rl_compression c, int level, const void *src, size_t len, void *dst,
                  size_t dst_cap, size_t *dst_len) RL_WARN_UNUSED;
 
@@ -34,7 +34,7 @@ int rl__compress_ctx(struct rl__compressor *cz, enum rl_compression c, int level
 
 /* Decompresses src into dst, which must receive exactly dst_len bytes (the
  * chunk's uncompressed_size). Returns 0, RL_ECORRUPT (bad stream or wrong
- * size) or RL_EUNSUPPORTED (unknown compression name). */
+ * size), RL_EUNSUPPORTED (unknown compression name) or -ENOMEM. */
 int rl__decompress(struct rl_str compression, const void *src, size_t len, void *dst,
                    size_t dst_len) RL_WARN_UNUSED;
 
