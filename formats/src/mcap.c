@@ -1,12 +1,12 @@
 /* The MCAP record codec: the one parser of record contents in the tree
- * (MCAP Format Specification v0x30, "Records"), CRC-32, and the names of
- * opcodes and compressions. Every field goes through the bounds-checked
- * cursor; a parsed record borrows the content bytes it came from. */
+ * (MCAP Format Specification v0x30, "Records"), and the names of opcodes
+ * and compressions (CRC-32 is in crc32.c). Every field goes through the
+ * bounds-checked cursor; a parsed record borrows the content bytes it came
+ * from. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "crc32_table.h"
 #include "cursor.h"
 #include "roadlog/mcap.h"
 
@@ -52,31 +52,6 @@ int rl_compression_parse(const char *name, enum rl_compression *out)
     else
         return -EINVAL;
     return 0;
-}
-
-uint32_t rl_crc32(uint32_t crc, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    crc = ~crc;
-    while (len >= 16) {
-        uint32_t a = crc ^ rl__get_u32le(p);
-        uint32_t b = rl__get_u32le(p + 4);
-        uint32_t c = rl__get_u32le(p + 8);
-        uint32_t d = rl__get_u32le(p + 12);
-        crc = rl_crc32_table[15][a & 0xff] ^ rl_crc32_table[14][(a >> 8) & 0xff] ^
-              rl_crc32_table[13][(a >> 16) & 0xff] ^ rl_crc32_table[12][a >> 24] ^
-              rl_crc32_table[11][b & 0xff] ^ rl_crc32_table[10][(b >> 8) & 0xff] ^
-              rl_crc32_table[9][(b >> 16) & 0xff] ^ rl_crc32_table[8][b >> 24] ^
-              rl_crc32_table[7][c & 0xff] ^ rl_crc32_table[6][(c >> 8) & 0xff] ^
-              rl_crc32_table[5][(c >> 16) & 0xff] ^ rl_crc32_table[4][c >> 24] ^
-              rl_crc32_table[3][d & 0xff] ^ rl_crc32_table[2][(d >> 8) & 0xff] ^
-              rl_crc32_table[1][(d >> 16) & 0xff] ^ rl_crc32_table[0][d >> 24];
-        p += 16;
-        len -= 16;
-    }
-    while (len--)
-        crc = (crc >> 8) ^ rl_crc32_table[0][(crc ^ *p++) & 0xff];
-    return ~crc;
 }
 
 /* ---- field readers ---- */
