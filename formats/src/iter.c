@@ -109,6 +109,11 @@ static void sift_up(struct rl_iter *it, size_t i)
 
 static void pop_top(struct rl_iter *it)
 {
+    /* A finished chunk's slot is free for the next load; its buffer (and
+     * the message just returned from it) stays until then. */
+    for (size_t i = 0; i < it->n_slots; i++)
+        if (it->slots[i].used && it->slots[i].chunk == it->heap[0].chunk)
+            it->slots[i].used = false;
     it->entry_bytes -= it->heap[0].n * sizeof(struct entry);
     free(it->heap[0].e);
     it->heap[0] = it->heap[--it->n_heap];

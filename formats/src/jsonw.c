@@ -43,6 +43,26 @@ bool rl_jw_failed(const struct rl_jw *w)
     return w->failed;
 }
 
+void rl_jw_mark(const struct rl_jw *w, struct rl_jw_mark *m)
+{
+    m->len = w->len;
+    m->depth = w->depth;
+    m->first_at_depth = w->first[w->depth];
+    m->after_key = w->after_key;
+    m->failed = w->failed;
+}
+
+void rl_jw_rewind(struct rl_jw *w, const struct rl_jw_mark *m)
+{
+    w->len = m->len;
+    w->depth = m->depth;
+    w->first[w->depth] = m->first_at_depth;
+    w->after_key = m->after_key;
+    w->failed = m->failed;
+    if (w->buf)
+        w->buf[w->len] = '\0';
+}
+
 static bool reserve(struct rl_jw *w, size_t n)
 {
     if (w->failed)

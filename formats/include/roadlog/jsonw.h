@@ -34,6 +34,15 @@ void rl_jw_reset(struct rl_jw *w);
 const char *rl_jw_str_out(const struct rl_jw *w, size_t *len);
 bool rl_jw_failed(const struct rl_jw *w);
 
+/* A saved position to go back to, discarding what was written after it. */
+struct rl_jw_mark {
+    size_t len;
+    int depth;
+    bool first_at_depth, after_key, failed;
+};
+void rl_jw_mark(const struct rl_jw *w, struct rl_jw_mark *m);
+void rl_jw_rewind(struct rl_jw *w, const struct rl_jw_mark *m);
+
 void rl_jw_obj_begin(struct rl_jw *w);
 void rl_jw_obj_end(struct rl_jw *w);
 void rl_jw_arr_begin(struct rl_jw *w);
