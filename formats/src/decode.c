@@ -65,7 +65,7 @@ int rl_decode_frame(const struct rl_decode_ctx *ctx, const char *hint, int linkt
 {
     struct rl_jw_mark mark;
     rl_jw_mark(out, &mark);
-    struct rl_payload pl = {frame, len, linktype, 0, 0, log_time_ns};
+    struct rl_payload pl = {frame, len, linktype, 0, 0, log_time_ns, hint};
     char why[256];
 
     if (linktype != RL_LINKTYPE_PAYLOAD && linktype != RL_LINKTYPE_CAN_SOCKETCAN) {

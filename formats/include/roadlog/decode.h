@@ -49,6 +49,9 @@ struct rl_payload {
     uint16_t src_port;     /* UDP ports, 0 when not UDP or unknown */
     uint16_t dst_port;
     uint64_t log_time_ns;
+    /* The channel's decoder hint as given ("velodyne.vlp16"), or NULL:
+     * lets a decoder take a model the packet does not name. */
+    const char *hint;
 };
 
 /* Configuration a decoder may need, built once per log from flags and
