@@ -246,8 +246,23 @@ static int open_chunk(struct rl_iter *it, size_t ci)
             }
             uint16_t ch = rl__get_u16le(content);
             uint64_t t = rl__get_u64le(content + 6);
-            if (!channel_selected(it, ch) || t < it->from_ns || t >= it->opts.end_ns)
+            if (!channel_selected(it, ch) || t < it->from_ns ||
+                (t >= it->opts.end_ns && it->opts.end_ns != UINT64_MAX))
                 continue;
+            const struct rl_chunk_info *ki = &r->chunks[ci].info;
+            if (it->opts.order == RL_ORDER_LOG_TIME && (t < ki->start_ns || t > ki->end_ns)) {
+                /* The merge opens chunks by their declared start time; a
+                 * message outside the declared range could come out of
+                 * order, so the damaged chunk's stray message is left out
+                 * (file order and recover still have it). */
+                rl__reader_problem(r, RL_ECORRUPT, ki->offset,
+                                   "chunk at offset %llu: message at %zu has log time %llu "
+                                   "outside the chunk's range [%llu, %llu]; skipped",
+                                   (unsigned long long)ki->offset, off, (unsigned long long)t,
+                                   (unsigned long long)ki->start_ns,
+                                   (unsigned long long)ki->end_ns);
+                continue;
+            }
             if (n == cap) {
                 size_t ncap = cap ? cap * 2 : 256;
                 struct entry *ne = realloc(e, ncap * sizeof(*e));
@@ -357,7 +372,8 @@ int rl_iter_new(struct rl_reader *r, const struct rl_iter_options *opts, struct 
         goto fail;
     for (size_t i = 0; i < r->n_chunks; i++) {
         const struct rl_chunk_info *ci = &r->chunks[i].info;
-        if (ci->end_ns < it->opts.start_ns || ci->start_ns >= it->opts.end_ns)
+        if (ci->end_ns < it->opts.start_ns ||
+            (ci->start_ns >= it->opts.end_ns && it->opts.end_ns != UINT64_MAX))
             continue;
         it->order[it->n_order++] = i;
     }

@@ -149,7 +149,7 @@ enum rl_order {
 
 struct rl_iter_options {
     uint64_t start_ns;           /* inclusive; default 0 */
-    uint64_t end_ns;             /* exclusive; default UINT64_MAX (to the end) */
+    uint64_t end_ns;             /* exclusive; UINT64_MAX (the default) means no end */
     enum rl_order order;         /* default RL_ORDER_LOG_TIME */
     /* Channel selection: NULL for all; else a 65536-bit set indexed by
      * channel id (bit id%8 of byte id/8), copied by rl_iter_new(). */
