@@ -26,6 +26,8 @@ static const struct command commands[] = {
     {"cat", cmd_cat, "print messages in log-time order, as text or JSON Lines"},
     {"check", cmd_check, "verify CRCs, indexes and ordering; exit 3 on damage"},
     {"recover", cmd_recover, "rewrite a damaged or cut-off log as a complete one"},
+    {"import", cmd_import, "import a pcap, pcapng, candump log or NMEA/UBX byte log"},
+    {"export", cmd_export, "write a log's frames as pcapng, pcap or a candump log"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
