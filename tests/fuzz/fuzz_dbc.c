@@ -48,8 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct rl_dbc *d = NULL, *strict = NULL;
     char err[256];
     int rc = rl_dbc_parse((const char *)data, size, &d, err, sizeof(err));
-    int src = rl_dbc_parse_ex((const char *)data, size, RL_DBC_STRICT, &strict, err,
-                              sizeof(err));
+    int src = rl_dbc_parse_ex((const char *)data, size, RL_DBC_STRICT, &strict, err, sizeof(err));
     if (rc == 0) {
         exercise(d, data, size);
         for (size_t i = 0; i < rl_dbc_problem_count(d) && i < RL_DBC_PROBLEMS_KEPT; i++)

@@ -413,7 +413,14 @@ static void test_extension_bits(void **state)
     (void)state;
     uint8_t buf[64];
     struct rl_per c;
-    struct little in = {.e = 2, .idx = 1, .x = 1, .bits = 0xa, .nbits = 4}, out;
+    struct little in, out;
+    /* memset first: the struct is compared bytewise, padding included. */
+    memset(&in, 0, sizeof(in));
+    in.e = 2;
+    in.idx = 1;
+    in.x = 1;
+    in.bits = 0xa;
+    in.nbits = 4;
     /* Root values: ext bits all 0. */
     rl__per_init_encode(&c, buf, sizeof(buf));
     little(&c, &in);
