@@ -201,4 +201,8 @@ const char *cli_format_bytes(uint64_t n, char *buf, size_t len);
 int cli_open_reader(const char *cmd, const char *path, struct rl_reader_options *opts,
                     struct rl_reader **out);
 
+/* Reads a whole file (at most max_bytes) into a NUL-terminated malloc'd
+ * buffer; NULL with errno set on failure (EFBIG when too large). */
+char *cli_read_file(const char *path, size_t max_bytes, size_t *len);
+
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "roadlog/decode.h"
 #include "roadlog/jsonw.h"
 
 #define CMD              "cat"
@@ -20,9 +21,10 @@
  * chunk MCAP allows us to load, and then some. */
 #define JSON_LINE_LIMIT_BYTES ((size_t)2 << 30)
 #define PREVIEW_BYTES         16
+#define DBC_MAX_BYTES         ((size_t)16 << 20)
 #define NS_PER_S              UINT64_C(1000000000)
 
-enum { OPT_CHANNELS = CLI_OPT_LOCAL, OPT_EXCLUDE, OPT_START, OPT_END, OPT_DECODE };
+enum { OPT_CHANNELS = CLI_OPT_LOCAL, OPT_EXCLUDE, OPT_START, OPT_END, OPT_DECODE, OPT_DBC };
 
 static const char help_text[] =
     "usage: roadlog cat LOG [--channels RE] [--exclude RE] [--start T] [--end T]\n"
@@ -39,9 +41,11 @@ static const char help_text[] =
     "  --start T      first log time to print (inclusive)\n"
     "  --end T        log time to stop at (exclusive): the range is [start, end)\n"
     "  --json         JSON Lines instead of text\n"
-    "  --decode       add \"decoded\" to each message. No decoders are built into\n"
-    "                 this version yet: every message gets\n"
-    "                 {\"error\": \"no decoder for this channel\"}\n"
+    "  --decode       add \"decoded\": the frame's fields as its decoder reads\n"
+    "                 them (LiDAR, NMEA/UBX, CAN with the log's DBC, C-V2X), or\n"
+    "                 {\"error\": \"...\"} when it cannot be decoded\n"
+    "  --dbc FILE     decode CAN frames with this DBC (default: the log's\n"
+    "                 attached DBC, if any)\n"
     "  -h, --help     show this help\n"
     "\n"
     "T is seconds from the log's first message (12.5, +12.5, 90s, 1m30s,\n"
@@ -54,7 +58,8 @@ static const struct cli_opt options[] = {
     {"help", 'h', false, CLI_OPT_HELP},  {"json", 0, false, CLI_OPT_JSON},
     {"channels", 0, true, OPT_CHANNELS}, {"exclude", 0, true, OPT_EXCLUDE},
     {"start", 0, true, OPT_START},       {"end", 0, true, OPT_END},
-    {"decode", 0, false, OPT_DECODE},    {NULL, 0, false, 0},
+    {"decode", 0, false, OPT_DECODE},    {"dbc", 0, true, OPT_DBC},
+    {NULL, 0, false, 0},
 };
 
 struct cat {
@@ -62,6 +67,8 @@ struct cat {
     bool json, decode;
     struct cli_out out;
     struct rl_jw jw;
+    struct rl_jw djw; /* the decoded object, in text mode */
+    struct rl_decode_env *env;
     /* Text mode: "YYYY-MM-DDTHH:MM:SS" of the last second printed. */
     uint64_t iso_sec;
     bool iso_valid;
@@ -102,6 +109,13 @@ static void put_time(struct cat *c, uint64_t ns)
     cli_out_put(&c->out, frac, 11);
 }
 
+/* Writes the decoded object of a message (or {"error": ...}). */
+static void decode_into(struct cat *c, const struct rl_message *m, struct rl_jw *w)
+{
+    (void)rl_decode_frame(rl_decode_env_ctx(c->env), rl_channel_decoder(m->channel),
+                          rl_channel_linktype(m->channel), m->data, m->len, m->log_time_ns, w);
+}
+
 static void print_text(struct cat *c, const struct rl_message *m)
 {
     static const char hex[] = "0123456789abcdef";
@@ -128,8 +142,14 @@ static void print_text(struct cat *c, const struct rl_message *m)
         }
         cli_out_put(&c->out, pv, k);
     }
-    if (c->decode)
-        cli_out_str(&c->out, " decoded={\"error\":\"no decoder for this channel\"}");
+    if (c->decode) {
+        rl_jw_reset(&c->djw);
+        decode_into(c, m, &c->djw);
+        size_t len;
+        const char *s = rl_jw_str_out(&c->djw, &len);
+        cli_out_put(&c->out, " decoded=", 9);
+        cli_out_put(&c->out, s, len);
+    }
     cli_out_put(&c->out, "\n", 1);
 }
 
@@ -147,11 +167,8 @@ static int print_json(struct cat *c, const struct rl_message *m)
     rl_jw_key(w, "data_b64");
     rl_jw_base64(w, m->data, m->len);
     if (c->decode) {
-        /* Decoders come later; say so per message rather than omit it. */
         rl_jw_key(w, "decoded");
-        rl_jw_obj_begin(w);
-        rl_jw_kstr(w, "error", "no decoder for this channel");
-        rl_jw_obj_end(w);
+        decode_into(c, m, w);
     }
     rl_jw_obj_end(w);
     if (rl_jw_failed(w)) {
@@ -174,6 +191,25 @@ static int parse_time_flag(const char *flag, const char *val, struct cli_time *t
                              "90s, 1m30s), a UTC time (2026-11-21T08:30:00.250Z) or @LABEL",
                              val, flag);
     return 0;
+}
+
+/* Loads --dbc FILE into the decode environment. Returns an exit code. */
+static int load_dbc(struct rl_decode_env *env, const char *path)
+{
+    size_t len;
+    char *text = cli_read_file(path, DBC_MAX_BYTES, &len);
+    if (!text) {
+        cli_err(CMD, "cannot read DBC '%s': %s", path, strerror(errno));
+        return CLI_EXIT_INPUT;
+    }
+    char why[256];
+    int rc = rl_decode_env_set_dbc(env, text, len, why, sizeof(why));
+    free(text);
+    if (rc < 0) {
+        cli_err(CMD, "bad DBC '%s': %s", path, why);
+        return CLI_EXIT_INPUT;
+    }
+    return CLI_EXIT_OK;
 }
 
 /* Iterates and prints. Returns an exit code. */
@@ -218,6 +254,8 @@ int cmd_cat(int argc, char **argv)
     struct cat c;
     memset(&c, 0, sizeof(c));
     rl_jw_init(&c.jw, JSON_LINE_LIMIT_BYTES);
+    rl_jw_init(&c.djw, JSON_LINE_LIMIT_BYTES);
+    const char *dbc_path = NULL;
     struct cli_chansel sel;
     memset(&sel, 0, sizeof(sel));
     struct rl_reader *r = NULL;
@@ -243,6 +281,9 @@ int cmd_cat(int argc, char **argv)
             break;
         case OPT_DECODE:
             c.decode = true;
+            break;
+        case OPT_DBC:
+            dbc_path = val;
             break;
         case OPT_CHANNELS:
             include = val;
@@ -285,9 +326,22 @@ int cmd_cat(int argc, char **argv)
     if ((exit_code = cli_open_reader(CMD, c.path, &ro, &r)) != 0)
         goto done;
 
+    char why[512];
+    if (c.decode) {
+        why[0] = '\0';
+        rc = rl_decode_env_new(&c.env, r, why, sizeof(why));
+        if (rc < 0) {
+            cli_err(CMD, "out of memory");
+            exit_code = CLI_EXIT_INPUT;
+            goto done;
+        }
+        if (why[0])
+            cli_err(CMD, "warning: %s: %s", c.path, why);
+        if (dbc_path && (exit_code = load_dbc(c.env, dbc_path)) != 0)
+            goto done;
+    }
     struct rl_iter_options io;
     rl_iter_options_init(&io);
-    char why[512];
     if (t_start.kind != CLI_TIME_UNSET &&
         cli_time_resolve(r, &t_start, &io.start_ns, why, sizeof(why)) < 0) {
         exit_code = cli_usage_err(CMD, "bad value for --start: %s", why);
@@ -327,6 +381,8 @@ done:
     cli_chansel_release(&sel);
     cli_out_release(&c.out);
     rl_jw_release(&c.jw);
+    rl_jw_release(&c.djw);
+    rl_decode_env_free(c.env);
     free(pos);
     return exit_code;
 }

@@ -106,4 +106,33 @@ const struct rl_decoder *rl_decoder_find(const char *name);
 int rl_decode_frame(const struct rl_decode_ctx *ctx, const char *hint, int linktype,
                     const uint8_t *frame, size_t len, uint64_t log_time_ns, struct rl_jw *out);
 
+/* ---- decoding a log ----
+ * A decode environment owns what a log's decoders need: the DBC and LiDAR
+ * calibration attached to the log (or given by the user) and an IPv4
+ * reassembler. Build one per log and reuse it for every frame. */
+struct rl_reader;
+struct rl_channel;
+struct rl_decode_env;
+
+/* Creates an environment; with a reader, the log's attachments are loaded:
+ * a DBC (name ending ".dbc" or media type "application/x-dbc") and a Hesai
+ * angle-correction file (media type "text/x-hesai-angle-correction" or a
+ * name containing "angle" and ending ".csv"). An attachment that does not
+ * parse is skipped with the reason in warn (when not NULL). */
+int rl_decode_env_new(struct rl_decode_env **out, struct rl_reader *r, char *warn,
+                      size_t warn_len) RL_WARN_UNUSED;
+/* Adds (replacing any attached) a DBC or Hesai calibration from text. */
+int rl_decode_env_set_dbc(struct rl_decode_env *env, const char *text, size_t len, char *err,
+                          size_t err_len) RL_WARN_UNUSED;
+int rl_decode_env_set_hesai(struct rl_decode_env *env, const char *text, size_t len, char *err,
+                            size_t err_len) RL_WARN_UNUSED;
+const struct rl_decode_ctx *rl_decode_env_ctx(const struct rl_decode_env *env);
+void rl_decode_env_free(struct rl_decode_env *env);
+
+/* The pcap linktype of a channel's frames, from its "linktype" metadata;
+ * RL_LINKTYPE_PAYLOAD when absent or "payload". */
+int rl_channel_linktype(const struct rl_channel *ch);
+/* The channel's decoder hint ("decoder" metadata) or NULL. */
+const char *rl_channel_decoder(const struct rl_channel *ch);
+
 #endif
