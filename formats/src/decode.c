@@ -67,6 +67,7 @@ int rl_decode_frame(const struct rl_decode_ctx *ctx, const char *hint, int linkt
     rl_jw_mark(out, &mark);
     struct rl_payload pl = {frame, len, linktype, 0, 0, log_time_ns, hint};
     char why[256];
+    size_t claimed = 0; /* IP length claimed by a frame captured short */
 
     if (linktype != RL_LINKTYPE_PAYLOAD && linktype != RL_LINKTYPE_CAN_SOCKETCAN) {
         struct rl_net_frame nf;
@@ -98,6 +99,8 @@ int rl_decode_frame(const struct rl_decode_ctx *ctx, const char *hint, int linkt
         }
         pl.data = nf.payload;
         pl.len = nf.payload_len;
+        if (nf.truncated)
+            claimed = nf.claimed_len;
         pl.src_port = nf.src_port;
         pl.dst_port = nf.dst_port;
     }
@@ -119,6 +122,8 @@ int rl_decode_frame(const struct rl_decode_ctx *ctx, const char *hint, int linkt
             snprintf(why, sizeof(why), "%s: %s", d->name, rl_strerror(rc));
         return write_error(out, &mark, rc, why);
     }
+    if (claimed)
+        rl_jw_ku64(out, "ip_claimed_length", claimed);
     rl_jw_obj_end(out);
     return 0;
 }

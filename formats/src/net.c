@@ -291,9 +291,13 @@ static int parse_ipv4(struct rl_cursor *c, const uint8_t *frame, struct rl_net_f
     if (total < ihl)
         return fail(f, RL_ECORRUPT, off, "IPv4 total length %zu < header length %zu", total,
                     ihl);
-    if (total > avail)
-        return fail(f, RL_ETRUNC, off, "IPv4 total length %zu, only %zu bytes captured", total,
-                    avail);
+    if (total > avail) {
+        /* Cut by the capture (snaplen) or sent short (some LiDARs' position
+         * packets claim more than they carry): parse what is there. */
+        f->truncated = true;
+        f->claimed_len = total;
+        total = avail;
+    }
     uint16_t ff = get_be16(ip + 6);
     f->ip_version = 4;
     f->frag_id = get_be16(ip + 4);
@@ -422,9 +426,11 @@ static int parse_udp(struct rl_net_frame *f, size_t off)
         return fail(f, RL_EUNSUPPORTED, off + 4, "UDP jumbogram (length 0)");
     if (ulen < RL_UDP_HEADER_LEN)
         return fail(f, RL_ECORRUPT, off + 4, "UDP length %u < %d", ulen, RL_UDP_HEADER_LEN);
-    if (ulen > f->l4_len)
+    if (ulen > f->l4_len && !f->truncated)
         return fail(f, RL_ECORRUPT, off + 4, "UDP length %u exceeds the IP payload of %zu",
                     ulen, f->l4_len);
+    if (ulen > f->l4_len)
+        ulen = (uint16_t)f->l4_len;
     f->src_port = get_be16(u);
     f->dst_port = get_be16(u + 2);
     f->udp_len = ulen;

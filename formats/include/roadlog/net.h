@@ -99,6 +99,12 @@ struct rl_net_frame {
     const uint8_t *l4;         /* transport header + payload (or fragment data) */
     size_t l4_len;
 
+    /* The frame holds fewer bytes than its IPv4 header claims (claimed_len):
+     * cut by the capture's snaplen, or sent short. What was captured is
+     * parsed and reported; the UDP payload is cut to match. */
+    bool truncated;
+    size_t claimed_len;
+
     /* The innermost payload found: the UDP payload; else the IP payload
      * (TCP segment, fragment data); else what follows the link header.
      * Points into the frame, or into the reassembler's buffer after
