@@ -406,7 +406,7 @@ static void put_cdeg(struct rl_jw *out, uint16_t cdeg)
 
 static void put_time(struct rl_jw *out, const struct rl_robosense_time *t)
 {
-    char b[64];
+    char b[96]; /* room for every int field at full width */
     if (!time_valid(t))
         return;
     snprintf(b, sizeof(b), "%04d-%02d-%02dT%02d:%02d:%02d.%03d%03dZ", t->year, t->month, t->day,
