@@ -58,6 +58,13 @@ struct idx_entry {
     uint16_t channel_id;
 };
 
+/* One channel's MessageIndex entries within the entry array. */
+#define MERGE_MAX_SEGMENTS 64
+struct seg {
+    size_t at, end;
+    struct rl_channel *ch;
+};
+
 static int idx_entry_cmp(const void *a, const void *b)
 {
     const struct idx_entry *x = a, *y = b;
@@ -81,7 +88,9 @@ static int count_from_index(struct rl_reader *r, struct rl__chunk *k, struct rl_
     rc = rl_io_pread_full(r->io, raw->data, (size_t)n, k->index_start);
     if (rc < 0)
         return rc == RL_ETRUNC ? 0 : rc;
-    size_t count = 0;
+    size_t count = 0, n_seg = 0;
+    struct seg segs[MERGE_MAX_SEGMENTS];
+    bool mergeable = true; /* every channel's offsets ascending, few channels */
     struct rl_cursor c;
     rl__cursor_init(&c, raw->data, (size_t)n);
     while (c.left >= RL_MCAP_RECORD_HEADER_LEN) {
@@ -101,27 +110,61 @@ static int count_from_index(struct rl_reader *r, struct rl__chunk *k, struct rl_
         if (rc < 0)
             return rc;
         struct idx_entry *e = (struct idx_entry *)(void *)ents->data;
-        size_t pos = 0;
+        size_t pos = 0, first = count;
         uint64_t t, off;
         while (rl_map_next_u64_u64(m, &pos, &t, &off) == 1) {
+            if (count > first && off < e[count - 1].offset)
+                mergeable = false;
             e[count].offset = off;
             e[count].channel_id = rec.u.message_index.channel_id;
             count++;
         }
+        if (n_seg == MERGE_MAX_SEGMENTS)
+            mergeable = false;
+        else if (count > first)
+            segs[n_seg++] = (struct seg){first, count,
+                                         (struct rl_channel *)rl_reader_channel(
+                                             r, rec.u.message_index.channel_id)};
     }
     struct idx_entry *e = (struct idx_entry *)(void *)ents->data;
-    if (count > 1)
-        qsort(e, count, sizeof(*e), idx_entry_cmp);
     const uint64_t overhead = RL_MCAP_RECORD_HEADER_LEN + 22;
-    for (size_t i = 0; i < count; i++) {
-        uint64_t end = i + 1 < count ? e[i + 1].offset : k->info.uncompressed_size;
-        uint64_t bytes = end > e[i].offset + overhead ? end - e[i].offset - overhead : 0;
-        struct rl_channel *ch = (struct rl_channel *)rl_reader_channel(r, e[i].channel_id);
-        if (!ch)
-            continue;
-        if (!r->stats_known)
-            ch->message_count++;
-        ch->message_bytes += bytes;
+    if (!mergeable) {
+        /* Any order: sort, then each message ends where the next begins. */
+        if (count > 1)
+            qsort(e, count, sizeof(*e), idx_entry_cmp);
+        for (size_t i = 0; i < count; i++) {
+            uint64_t end = i + 1 < count ? e[i + 1].offset : k->info.uncompressed_size;
+            uint64_t bytes = end > e[i].offset + overhead ? end - e[i].offset - overhead : 0;
+            struct rl_channel *ch = (struct rl_channel *)rl_reader_channel(r, e[i].channel_id);
+            if (!ch)
+                continue;
+            if (!r->stats_known)
+                ch->message_count++;
+            ch->message_bytes += bytes;
+        }
+    } else {
+        /* The usual case (offsets ascending per channel): merge the
+         * channels' lists by offset, O(n * channels), no sort. */
+        struct seg *prev = NULL;
+        uint64_t prev_off = 0;
+        for (;;) {
+            struct seg *best = NULL;
+            for (size_t j = 0; j < n_seg; j++)
+                if (segs[j].at < segs[j].end &&
+                    (!best || e[segs[j].at].offset < e[best->at].offset))
+                    best = &segs[j];
+            uint64_t off = best ? e[best->at].offset : k->info.uncompressed_size;
+            if (prev && prev->ch) {
+                if (!r->stats_known)
+                    prev->ch->message_count++;
+                prev->ch->message_bytes += off > prev_off + overhead ? off - prev_off - overhead : 0;
+            }
+            if (!best)
+                break;
+            prev = best;
+            prev_off = off;
+            best->at++;
+        }
     }
     k->n_messages = count;
     k->counted = true;
