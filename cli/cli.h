@@ -205,4 +205,11 @@ int cli_open_reader(const char *cmd, const char *path, struct rl_reader_options 
  * buffer; NULL with errno set on failure (EFBIG when too large). */
 char *cli_read_file(const char *path, size_t max_bytes, size_t *len);
 
+/* Whether two paths name the same file (same string, or same inode). */
+bool cli_same_file(const char *a, const char *b);
+/* Makes the finished file tmp durable (fsync), renames it to out and syncs
+ * out's directory, so a crash leaves either no output or a whole one.
+ * Reports failures on stderr under cmd's name. Returns 0 or -errno. */
+int cli_commit_output(const char *cmd, const char *tmp, const char *out);
+
 #endif

@@ -361,27 +361,6 @@ static int parse_time_flag(const char *flag, const char *val, struct cli_time *t
     return 0;
 }
 
-static bool same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (strcmp(a, b) == 0)
-        return true;
-    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
-        return false;
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-static int sync_file(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) != 0 ? -errno : 0;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    return rc;
-}
-
 int cmd_export(int argc, char **argv)
 {
     const char **pos = calloc((size_t)argc + 1, sizeof(*pos));
@@ -466,7 +445,7 @@ int cmd_export(int argc, char **argv)
                                   out);
         goto done;
     }
-    if (same_file(e.path, out)) {
+    if (cli_same_file(e.path, out)) {
         exit_code = cli_usage_err(CMD, "refusing to write '%s' over the log", out);
         goto done;
     }
@@ -565,12 +544,11 @@ int cmd_export(int argc, char **argv)
         rc = rl_pcap_writer_close(e.pw);
         e.pw = NULL;
     }
-    if (rc == 0)
-        rc = sync_file(tmp);
-    if (rc == 0)
-        rc = rename(tmp, out) == 0 ? 0 : -errno;
-    if (rc < 0) {
+    if (rc < 0)
         cli_err(CMD, "finishing '%s' failed: %s", out, rl_strerror(rc));
+    else
+        rc = cli_commit_output(CMD, tmp, out);
+    if (rc < 0) {
         exit_code = CLI_EXIT_INPUT;
         goto done;
     }

@@ -743,28 +743,6 @@ static int import_bytes(struct import *im)
 
 /* ---- the command ---- */
 
-static bool same_file(const char *a, const char *b)
-{
-    struct stat sa, sb;
-    if (strcmp(a, b) == 0)
-        return true;
-    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
-        return false;
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-/* fsync(2) of a finished file before it is renamed into place. */
-static int sync_file(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) != 0 ? -errno : 0;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    return rc;
-}
-
 static int parse_format(const char *val, enum in_format *fmt)
 {
     for (int i = 0; i < (int)(sizeof format_names / sizeof format_names[0]); i++) {
@@ -863,7 +841,7 @@ int cmd_import(int argc, char **argv)
         exit_code = cli_usage_err(CMD, "empty --source-name");
         goto done;
     }
-    if (same_file(im.path, out)) {
+    if (cli_same_file(im.path, out)) {
         exit_code = cli_usage_err(CMD, "refusing to write '%s' over the input", out);
         goto done;
     }
@@ -912,12 +890,11 @@ int cmd_import(int argc, char **argv)
     }
     rc = rl_writer_close(im.w);
     im.w = NULL;
-    if (rc == 0)
-        rc = sync_file(tmp);
-    if (rc == 0)
-        rc = rename(tmp, out) == 0 ? 0 : -errno;
-    if (rc < 0) {
+    if (rc < 0)
         cli_err(CMD, "finishing '%s' failed: %s", out, rl_strerror(rc));
+    else
+        rc = cli_commit_output(CMD, tmp, out);
+    if (rc < 0) {
         exit_code = CLI_EXIT_INPUT;
         goto done;
     }

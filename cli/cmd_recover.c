@@ -60,52 +60,6 @@ static void on_problem(void *ud, int code, uint64_t offset, const char *msg)
     cli_err(CMD, "%s: %s", c->path, msg);
 }
 
-static bool same_file(const char *a, const char *b)
-{
-    if (strcmp(a, b) == 0)
-        return true;
-    struct stat sa, sb;
-    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
-        return false;
-    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-/* fsync(2) of a file or directory by path. 0 or -errno. */
-static int sync_path(const char *path, bool dir)
-{
-    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) != 0 ? -errno : 0;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    return rc;
-}
-
-/* Makes the finished tmp file durable and renames it to out. */
-static int commit(const char *tmp, const char *out)
-{
-    int rc = sync_path(tmp, false);
-    if (rc < 0) {
-        cli_err(CMD, "syncing '%s' failed: %s", tmp, strerror(-rc));
-        return rc;
-    }
-    if (rename(tmp, out) != 0) {
-        rc = -errno;
-        cli_err(CMD, "renaming '%s' to '%s' failed: %s", tmp, out, strerror(-rc));
-        return rc;
-    }
-    char *copy = strdup(out);
-    if (!copy)
-        return 0; /* the rename happened; only the directory sync is skipped */
-    rc = sync_path(dirname(copy), true);
-    /* Some file systems cannot sync directories: not worth failing for. */
-    if (rc < 0 && rc != -EINVAL && rc != -EROFS && rc != -EACCES)
-        cli_err(CMD, "warning: syncing the directory of '%s' failed: %s", out, strerror(-rc));
-    free(copy);
-    return 0;
-}
-
 int cmd_recover(int argc, char **argv)
 {
     const char **pos = calloc((size_t)argc + 1, sizeof(*pos));
@@ -157,7 +111,7 @@ int cmd_recover(int argc, char **argv)
         exit_code = cli_usage_err(CMD, "no output given: use -o OUT");
         goto done;
     }
-    if (same_file(path, out)) {
+    if (cli_same_file(path, out)) {
         exit_code = cli_usage_err(CMD, "refusing to write '%s' over the log being recovered", out);
         goto done;
     }
@@ -182,7 +136,7 @@ int cmd_recover(int argc, char **argv)
     }
     memcpy(tmp, out, out_len);
     memcpy(tmp + out_len, TMP_SUFFIX, sizeof(TMP_SUFFIX));
-    if (same_file(path, tmp)) {
+    if (cli_same_file(path, tmp)) {
         exit_code = cli_usage_err(CMD, "refusing to write '%s' over the log being recovered", tmp);
         goto done;
     }
@@ -220,7 +174,7 @@ int cmd_recover(int argc, char **argv)
         exit_code = CLI_EXIT_INPUT;
         goto done;
     }
-    if (commit(tmp, out) < 0) {
+    if (cli_commit_output(CMD, tmp, out) < 0) {
         exit_code = CLI_EXIT_INPUT;
         goto done;
     }

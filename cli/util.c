@@ -3,6 +3,10 @@
  * channel selection, writer options, buffered output and the progress line.
  * See cli.h for the contracts; cli.md for the conventions they implement. */
 #include <errno.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <libgen.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -949,4 +953,49 @@ char *cli_read_file(const char *path, size_t max_bytes, size_t *len)
         *len = n;
     }
     return buf;
+}
+
+bool cli_same_file(const char *a, const char *b)
+{
+    if (strcmp(a, b) == 0)
+        return true;
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+        return false;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* fsync(2) of a file or directory by path. 0 or -errno. */
+static int sync_path(const char *path, bool dir)
+{
+    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) != 0 ? -errno : 0;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    return rc;
+}
+
+int cli_commit_output(const char *cmd, const char *tmp, const char *out)
+{
+    int rc = sync_path(tmp, false);
+    if (rc < 0) {
+        cli_err(cmd, "syncing '%s' failed: %s", tmp, strerror(-rc));
+        return rc;
+    }
+    if (rename(tmp, out) != 0) {
+        rc = -errno;
+        cli_err(cmd, "renaming '%s' to '%s' failed: %s", tmp, out, strerror(-rc));
+        return rc;
+    }
+    char *copy = strdup(out);
+    if (!copy)
+        return 0; /* the rename happened; only the directory sync is skipped */
+    rc = sync_path(dirname(copy), true);
+    /* Some file systems cannot sync directories: not worth failing for. */
+    if (rc < 0 && rc != -EINVAL && rc != -EROFS && rc != -EACCES)
+        cli_err(cmd, "warning: syncing the directory of '%s' failed: %s", out, strerror(-rc));
+    free(copy);
+    return 0;
 }
