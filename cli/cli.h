@@ -31,6 +31,7 @@ int cmd_check(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 /* ---- messages ---- */
 
