@@ -112,6 +112,15 @@ static void put_time(struct cat *c, uint64_t ns)
 /* Writes the decoded object of a message (or {"error": ...}). */
 static void decode_into(struct cat *c, const struct rl_message *m, struct rl_jw *w)
 {
+    if (strcmp(m->channel->message_encoding, "json") == 0) {
+        /* roadlog's own topics (markers, health) are JSON text already. */
+        rl_jw_obj_begin(w);
+        rl_jw_kstr(w, "type", "json");
+        rl_jw_key(w, "text");
+        rl_jw_strn(w, (const char *)m->data, m->len);
+        rl_jw_obj_end(w);
+        return;
+    }
     (void)rl_decode_frame(rl_decode_env_ctx(c->env), rl_channel_decoder(m->channel),
                           rl_channel_linktype(m->channel), m->data, m->len, m->log_time_ns, w);
 }
