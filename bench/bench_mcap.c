@@ -33,20 +33,20 @@
 #include "roadlog/reader.h"
 #include "roadlog/writer.h"
 
-#define PACKETS_PER_S  754u
-#define ROTATION_HZ    5.0  /* 300 rpm: 0.199 degrees per block */
-#define SENSOR_H_M     1.9
-#define SPEED_M_S      8.0
-#define MAX_RANGE_M    100.0
-#define NOISE_M        0.02 /* +- range noise (triangular) */
-#define START_NS       1795249800000000000ull /* 2026-11-21T08:30:00Z */
-#define MAX_OBJECTS    128
-#define OBJ_REFRESH    256 /* packets between rebuilds of the static object list */
-#define INFO_RUNS      20
-#define CMP_BUF_BYTES  (1u << 20)
-#define VLP16_LASERS   16
-#define VLP16_FIRINGS  2 /* firing sequences per block */
-#define DEG            (3.14159265358979323846 / 180.0)
+#define PACKETS_PER_S 754u
+#define ROTATION_HZ   5.0 /* 300 rpm: 0.199 degrees per block */
+#define SENSOR_H_M    1.9
+#define SPEED_M_S     8.0
+#define MAX_RANGE_M   100.0
+#define NOISE_M       0.02                   /* +- range noise (triangular) */
+#define START_NS      1795249800000000000ull /* 2026-11-21T08:30:00Z */
+#define MAX_OBJECTS   128
+#define OBJ_REFRESH   256 /* packets between rebuilds of the static object list */
+#define INFO_RUNS     20
+#define CMP_BUF_BYTES (1u << 20)
+#define VLP16_LASERS  16
+#define VLP16_FIRINGS 2 /* firing sequences per block */
+#define DEG           (3.14159265358979323846 / 180.0)
 
 _Static_assert(RL_VELODYNE_CHANNELS == VLP16_LASERS * VLP16_FIRINGS, "VLP-16 block layout");
 
@@ -112,8 +112,9 @@ static void build_static(struct scene *sc, double x)
                 continue;
             double cx = (double)k * 9.0 + 2.0 * unit(h >> 3);
             double y0 = side ? 5.2 : -8.8;
-            sc->obj[n++] = (struct box){cx, cx + 4.4 + 0.5 * unit(h >> 7), y0, y0 + 1.8,
-                                        1.4 + 0.3 * unit(h >> 11), (uint8_t)(20 + h % 70)};
+            sc->obj[n++] =
+                (struct box){cx,       cx + 4.4 + 0.5 * unit(h >> 7), y0,
+                             y0 + 1.8, 1.4 + 0.3 * unit(h >> 11),     (uint8_t)(20 + h % 70)};
         }
     }
     for (int64_t k = (int64_t)floor((x - MAX_RANGE_M) / 25.0);
@@ -128,8 +129,7 @@ static void build_static(struct scene *sc, double x)
 
 /* Horizontal ray (origin ox, oy, direction dx, dy) against a box: 2-D slab
  * test. Returns false when it misses or the box is behind. */
-static bool ray_box(double ox, double oy, double dx, double dy, const struct box *b,
-                    struct hit *h)
+static bool ray_box(double ox, double oy, double dx, double dy, const struct box *b, struct hit *h)
 {
     double t0 = 0.0, t1 = MAX_RANGE_M;
     const double lo[2] = {b->x0 - ox, b->y0 - oy}, hi[2] = {b->x1 - ox, b->y1 - oy};
@@ -399,7 +399,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 struct payload {
     uint8_t *data;
-    uint64_t n; /* packets */
+    uint64_t n;   /* packets */
     uint64_t sum; /* of each packet's first and last byte */
 };
 
@@ -660,8 +660,8 @@ static void report(const struct opts *o, const struct payload *pl, const struct 
         printf("{\"payload_bytes\": %" PRIu64 ", \"messages\": %" PRIu64
                ", \"packet_bytes\": %d, \"level\": %d, \"chunk_size\": %" PRIu64
                ", \"file_bytes\": %" PRIu64 ", \"compression_ratio\": %.3f, \"gen_s\": %.3f,\n",
-               pl->n * RL_VELODYNE_DATA_LEN, pl->n, RL_VELODYNE_DATA_LEN, o->level,
-               o->chunk_size, r->file_bytes, ratio, r->gen_s);
+               pl->n * RL_VELODYNE_DATA_LEN, pl->n, RL_VELODYNE_DATA_LEN, o->level, o->chunk_size,
+               r->file_bytes, ratio, r->gen_s);
         printf(" \"write_s\": %.4f, \"write_mb_s\": %.1f, \"write_msgs_s\": %.0f,\n", r->write_s,
                mb / r->write_s, n / r->write_s);
         printf(" \"read_s\": %.4f, \"read_mb_s\": %.1f, \"read_msgs_s\": %.0f,\n", r->read_s,

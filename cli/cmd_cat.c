@@ -55,10 +55,14 @@ static const char help_text[] =
     "Exit codes: 0 ok, 1 usage error, 2 LOG cannot be read or is not MCAP.\n";
 
 static const struct cli_opt options[] = {
-    {"help", 'h', false, CLI_OPT_HELP},  {"json", 0, false, CLI_OPT_JSON},
-    {"channels", 0, true, OPT_CHANNELS}, {"exclude", 0, true, OPT_EXCLUDE},
-    {"start", 0, true, OPT_START},       {"end", 0, true, OPT_END},
-    {"decode", 0, false, OPT_DECODE},    {"dbc", 0, true, OPT_DBC},
+    {"help", 'h', false, CLI_OPT_HELP},
+    {"json", 0, false, CLI_OPT_JSON},
+    {"channels", 0, true, OPT_CHANNELS},
+    {"exclude", 0, true, OPT_EXCLUDE},
+    {"start", 0, true, OPT_START},
+    {"end", 0, true, OPT_END},
+    {"decode", 0, false, OPT_DECODE},
+    {"dbc", 0, true, OPT_DBC},
     {NULL, 0, false, 0},
 };
 

@@ -31,12 +31,12 @@
 #include "roadlog/decode.h"
 #include "roadlog/pcapio.h"
 
-#define CMD "export"
-#define TMP_SUFFIX ".tmp"
-#define OUT_BUFFER_BYTES ((size_t)1 << 20)
-#define TSRESOL_US 6
-#define NO_IFACE UINT32_MAX
-#define PROGRESS_EVERY 8192
+#define CMD                "export"
+#define TMP_SUFFIX         ".tmp"
+#define OUT_BUFFER_BYTES   ((size_t)1 << 20)
+#define TSRESOL_US         6
+#define NO_IFACE           UINT32_MAX
+#define PROGRESS_EVERY     8192
 #define SKIPPED_LIST_BYTES 512
 
 /* Not yet in cli.h's list of subcommands. */
@@ -74,22 +74,28 @@ static const char help_text[] =
     "damaged: OUT holds what could be read.\n";
 
 static const struct cli_opt options[] = {
-    {"help", 'h', false, CLI_OPT_HELP},  {"quiet", 'q', false, CLI_OPT_QUIET},
-    {"output", 'o', true, CLI_OPT_OUTPUT}, {"channels", 0, true, OPT_CHANNELS},
-    {"exclude", 0, true, OPT_EXCLUDE},   {"start", 0, true, OPT_START},
-    {"end", 0, true, OPT_END},           {"format", 0, true, OPT_FORMAT},
-    {"sort", 0, false, OPT_SORT},        {NULL, 0, false, 0},
+    {"help", 'h', false, CLI_OPT_HELP},
+    {"quiet", 'q', false, CLI_OPT_QUIET},
+    {"output", 'o', true, CLI_OPT_OUTPUT},
+    {"channels", 0, true, OPT_CHANNELS},
+    {"exclude", 0, true, OPT_EXCLUDE},
+    {"start", 0, true, OPT_START},
+    {"end", 0, true, OPT_END},
+    {"format", 0, true, OPT_FORMAT},
+    {"sort", 0, false, OPT_SORT},
+    {NULL, 0, false, 0},
 };
 
-struct export {
+struct export
+{
     const char *path;
     enum out_format fmt;
     struct rl_reader *r;
-    uint8_t *set;       /* exported channels */
-    uint32_t *iface;    /* channel id -> writer interface */
-    uint32_t *limit;    /* channel id -> largest packet its interface holds */
+    uint8_t *set;    /* exported channels */
+    uint32_t *iface; /* channel id -> writer interface */
+    uint32_t *limit; /* channel id -> largest packet its interface holds */
     struct rl_pcap_writer *pw;
-    struct cli_out co;  /* candump output */
+    struct cli_out co; /* candump output */
     uint64_t packets, bytes, bad, problems;
 };
 
@@ -173,11 +179,11 @@ static int choose_channels(struct export *e, bool *pcap_us)
         long lt = channel_linktype(ch);
         bool ok = e->fmt == OUT_CANDUMP ? lt == RL_LINKTYPE_CAN_SOCKETCAN : lt >= 0;
         if (!ok) {
-            e->set[ch->id / 8] &= (uint8_t)~(1u << (ch->id % 8));
+            e->set[ch->id / 8] &= (uint8_t) ~(1u << (ch->id % 8));
             n_skipped++;
             if (sk + strlen(ch->topic) + 8 < sizeof skipped)
-                sk += (size_t)snprintf(skipped + sk, sizeof skipped - sk, "%s%s",
-                                       sk ? ", " : "", ch->topic);
+                sk += (size_t)snprintf(skipped + sk, sizeof skipped - sk, "%s%s", sk ? ", " : "",
+                                       ch->topic);
             else
                 cut = true;
             continue;
@@ -279,8 +285,8 @@ static int write_candump(struct export *e, const struct rl_message *m)
     int rc = rl_socketcan_parse(m->data, m->len, &l.frame);
     if (rc < 0) {
         if (e->bad++ == 0)
-            cli_err(CMD, "%s: message %u on '%s' is not a SocketCAN frame (%s); skipped",
-                    e->path, m->sequence, m->channel->topic, rl_strerror(rc));
+            cli_err(CMD, "%s: message %u on '%s' is not a SocketCAN frame (%s); skipped", e->path,
+                    m->sequence, m->channel->topic, rl_strerror(rc));
         return 0;
     }
     l.time_ns = m->log_time_ns;
@@ -291,8 +297,8 @@ static int write_candump(struct export *e, const struct rl_message *m)
     int n = rl_candump_format(&l, line, sizeof line - 1);
     if (n < 0) {
         if (e->bad++ == 0)
-            cli_err(CMD, "%s: message %u on '%s' cannot be written as a candump line (%s)",
-                    e->path, m->sequence, m->channel->topic, rl_strerror(n));
+            cli_err(CMD, "%s: message %u on '%s' cannot be written as a candump line (%s)", e->path,
+                    m->sequence, m->channel->topic, rl_strerror(n));
         return 0;
     }
     line[n] = '\n';
@@ -557,8 +563,8 @@ int cmd_export(int argc, char **argv)
         cli_err(CMD, "%s: %llu messages in all could not be exported", e.path,
                 (unsigned long long)e.bad);
     if (!quiet)
-        printf("%s -> %s: %llu packets, %llu bytes\n", e.path, out,
-               (unsigned long long)e.packets, (unsigned long long)e.bytes);
+        printf("%s -> %s: %llu packets, %llu bytes\n", e.path, out, (unsigned long long)e.packets,
+               (unsigned long long)e.bytes);
     exit_code = e.bad || e.problems ? CLI_EXIT_DAMAGE : CLI_EXIT_OK;
 done:
     if (e.pw) {

@@ -43,21 +43,21 @@
 #define RL_VERSION "unknown"
 #endif
 
-#define CMD "import"
-#define TMP_SUFFIX ".tmp"
+#define CMD         "import"
+#define TMP_SUFFIX  ".tmp"
 #define SNIFF_BYTES 65536
-#define READ_BYTES 65536
+#define READ_BYTES  65536
 /* Payloads per source given to the decoders' detect(), and the average
  * score a guess needs. */
-#define DETECT_SAMPLES 32
+#define DETECT_SAMPLES      32
 #define DETECT_MAX_DECODERS 32
-#define DETECT_MIN_SCORE 50
-#define DEFAULT_RATE_HZ 10
-#define NS_PER_S 1000000000ull
-#define MAX_SOURCES RL_PCAP_MAX_IFACES
-#define NAME_MAX_BYTES 64
-#define TOPIC_MAX_BYTES 256
-#define MAX_META 8
+#define DETECT_MIN_SCORE    50
+#define DEFAULT_RATE_HZ     10
+#define NS_PER_S            1000000000ull
+#define MAX_SOURCES         RL_PCAP_MAX_IFACES
+#define NAME_MAX_BYTES      64
+#define TOPIC_MAX_BYTES     256
+#define MAX_META            8
 /* Bad candump lines named one by one before only counting them. */
 #define REPORTED_LINES 5
 #define LINE_BUF_BYTES (RL_CANDUMP_LINE_MAX + 2)
@@ -94,8 +94,8 @@ static const char help_text[] =
     "  --source-name NAME           topic name (default: the input's file name)\n"
     "  --format F                   auto (default), pcap, pcapng, candump, nmea\n"
     "                               (an NMEA/UBX/RTCM byte log)\n"
-    "  --rate HZ                    messages per second for byte logs (default 10)\n" CLI_WRITER_OPTS_HELP
-    "  -q, --quiet                  no progress line, no summary\n"
+    "  --rate HZ                    messages per second for byte logs (default "
+    "10)\n" CLI_WRITER_OPTS_HELP "  -q, --quiet                  no progress line, no summary\n"
     "  -h, --help                   show this help\n"
     "\n"
     "Exit codes: 0 ok, 1 usage error, 2 IN cannot be read or is of no known format,\n"
@@ -118,12 +118,12 @@ struct source {
     char iface[NAME_MAX_BYTES]; /* interface metadata, "" when unknown */
     char topic[TOPIC_MAX_BYTES];
     char linktype_s[16], snaplen_s[16], tsresol_s[16], dir_s[2];
-    int linktype;               /* RL_LINKTYPE_PAYLOAD for byte logs */
-    uint32_t snaplen;           /* 0 unknown */
-    int tsresol;                /* pcapng if_tsresol; -1 when not a capture */
-    char direction;             /* candump flag or '\0' */
-    const char *decoder;        /* set, or guessed from samples */
-    const char *time_source;    /* metadata time_source, or NULL */
+    int linktype;            /* RL_LINKTYPE_PAYLOAD for byte logs */
+    uint32_t snaplen;        /* 0 unknown */
+    int tsresol;             /* pcapng if_tsresol; -1 when not a capture */
+    char direction;          /* candump flag or '\0' */
+    const char *decoder;     /* set, or guessed from samples */
+    const char *time_source; /* metadata time_source, or NULL */
     uint16_t channel_id;
     uint32_t seq;
     uint64_t count;
@@ -139,10 +139,10 @@ struct import {
     size_t n_src, cap_src;
     struct rl_writer *w;
     uint64_t messages, bytes;
-    uint64_t damaged;           /* bad lines, or 1 for a capture cut off */
-    uint64_t snapped;           /* packets shorter than on the wire */
-    uint64_t no_ts;             /* Simple Packet Blocks */
-    uint64_t skipped_bytes;     /* byte logs: bytes in no frame */
+    uint64_t damaged;       /* bad lines, or 1 for a capture cut off */
+    uint64_t snapped;       /* packets shorter than on the wire */
+    uint64_t no_ts;         /* Simple Packet Blocks */
+    uint64_t skipped_bytes; /* byte logs: bytes in no frame */
     struct cli_progress prog;
 };
 
@@ -905,8 +905,10 @@ int cmd_import(int argc, char **argv)
                 "keeps the captured bytes only, not their original length",
                 (unsigned long long)im.snapped);
     if (im.no_ts > 0)
-        cli_err(CMD, "warning: %llu packets had no timestamp (simple packet blocks) and got the "
-                "one before them", (unsigned long long)im.no_ts);
+        cli_err(CMD,
+                "warning: %llu packets had no timestamp (simple packet blocks) and got the "
+                "one before them",
+                (unsigned long long)im.no_ts);
     if (!quiet) {
         printf("%s -> %s: %llu messages, %llu bytes on %zu channel%s (%s)", im.path, out,
                (unsigned long long)im.messages, (unsigned long long)im.bytes, im.n_src,

@@ -28,9 +28,8 @@ void rl__compressor_free(struct rl__compressor *cz);
 
 /* rl__compress() reusing cz's contexts; cz may be NULL (one-shot contexts).
  * Returns 0, RL_ECOMPRESS or -ENOMEM. */
-int rl__compress_ctx(struct rl__compressor *cz, enum rl_compression c, int level,
-                     const void *src, size_t len, void *dst, size_t dst_cap,
-                     size_t *dst_len) RL_WARN_UNUSED;
+int rl__compress_ctx(struct rl__compressor *cz, enum rl_compression c, int level, const void *src,
+                     size_t len, void *dst, size_t dst_cap, size_t *dst_len) RL_WARN_UNUSED;
 
 /* Decompresses src into dst, which must receive exactly dst_len bytes (the
  * chunk's uncompressed_size). Returns 0, RL_ECORRUPT (bad stream or wrong

@@ -90,8 +90,11 @@ int rl_ctl_parse(const char *line, size_t len, struct rl_ctl_cmd *out, char *err
     static const struct {
         const char *name;
         enum rl_ctl_op op;
-    } simple[] = {{"pause", RL_CTL_PAUSE},   {"resume", RL_CTL_RESUME}, {"toggle", RL_CTL_TOGGLE},
-                  {"status", RL_CTL_STATUS}, {"quit", RL_CTL_QUIT}};
+    } simple[] = {{"pause", RL_CTL_PAUSE},
+                  {"resume", RL_CTL_RESUME},
+                  {"toggle", RL_CTL_TOGGLE},
+                  {"status", RL_CTL_STATUS},
+                  {"quit", RL_CTL_QUIT}};
     for (size_t i = 0; i < sizeof(simple) / sizeof(simple[0]); i++)
         if (word_is(p, w, simple[i].name)) {
             out->op = simple[i].op;
@@ -323,8 +326,8 @@ int rl_ctl_server_poll(struct rl_ctl_server *s, int timeout_ms, struct rl_ctl_cm
         return 0;
     if (pf[0].revents & POLLIN) {
         int fd = accept(s->lfd, NULL, NULL);
-        if (fd >= 0 && (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 ||
-                        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)) {
+        if (fd >= 0 &&
+            (fcntl(fd, F_SETFL, O_NONBLOCK) != 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)) {
             close(fd);
             fd = -1;
         }

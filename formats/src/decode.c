@@ -13,9 +13,9 @@
 #define DETECT_MIN_SCORE 50
 
 const struct rl_decoder *const rl_decoders[] = {
-    &rl_decoder_velodyne, &rl_decoder_hesai,    &rl_decoder_robosense,  &rl_decoder_nmea,
-    &rl_decoder_ubx,      &rl_decoder_can,      &rl_decoder_v2x_csae,   &rl_decoder_v2x_j2735,
-    NULL,
+    &rl_decoder_velodyne, &rl_decoder_hesai,     &rl_decoder_robosense,
+    &rl_decoder_nmea,     &rl_decoder_ubx,       &rl_decoder_can,
+    &rl_decoder_v2x_csae, &rl_decoder_v2x_j2735, NULL,
 };
 
 const struct rl_decoder *rl_decoder_find(const char *name)

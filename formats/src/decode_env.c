@@ -81,8 +81,7 @@ static void load_attachments(struct rl_decode_env *env, struct rl_reader *r, cha
     }
 }
 
-int rl_decode_env_new(struct rl_decode_env **out, struct rl_reader *r, char *warn,
-                      size_t warn_len)
+int rl_decode_env_new(struct rl_decode_env **out, struct rl_reader *r, char *warn, size_t warn_len)
 {
     *out = NULL;
     if (warn && warn_len)

@@ -80,8 +80,7 @@ static int file_close(struct rl_io *io)
     return rc;
 }
 
-static const struct rl_io_ops file_ops = {file_pread, file_write, file_size, file_sync,
-                                          file_close};
+static const struct rl_io_ops file_ops = {file_pread, file_write, file_size, file_sync, file_close};
 
 int rl_io_file_open(struct rl_io **out, const char *path, enum rl_io_mode mode)
 {

@@ -177,7 +177,8 @@ static size_t utf8_len(const unsigned char *p, size_t n)
             return 0;
         cp = cp << 6 | (p[i] & 0x3F);
     }
-    if ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+    if ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
         return 0;
     return k;
 }

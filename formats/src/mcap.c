@@ -18,10 +18,9 @@ _Static_assert(RL_MCAP_RECORD_HEADER_LEN == 1 + 8, "record header layout");
 const char *rl_opcode_name(uint8_t opcode)
 {
     static const char *const names[] = {
-        "Invalid",  "Header",          "Footer",     "Schema",          "Channel",
-        "Message",  "Chunk",           "MessageIndex", "ChunkIndex",    "Attachment",
-        "AttachmentIndex", "Statistics", "Metadata", "MetadataIndex",  "SummaryOffset",
-        "DataEnd",
+        "Invalid",  "Header",        "Footer",        "Schema",     "Channel",         "Message",
+        "Chunk",    "MessageIndex",  "ChunkIndex",    "Attachment", "AttachmentIndex", "Statistics",
+        "Metadata", "MetadataIndex", "SummaryOffset", "DataEnd",
     };
     if (opcode < sizeof(names) / sizeof(names[0]))
         return names[opcode];
@@ -136,8 +135,7 @@ static struct rl_map get_map(struct rl_cursor *c, enum map_kind kind)
     return m;
 }
 
-int rl_map_next_str_str(const struct rl_map *m, size_t *pos, struct rl_str *key,
-                        struct rl_str *val)
+int rl_map_next_str_str(const struct rl_map *m, size_t *pos, struct rl_str *key, struct rl_str *val)
 {
     if (*pos >= m->len)
         return 0;

@@ -26,10 +26,10 @@
 #include "roadlog/decode.h"
 #include "roadlog/net.h"
 
-#define SLL_HEADER_LEN 16
-#define SLL2_HEADER_LEN 20
-#define LOOP_HEADER_LEN 4
-#define VLAN_TAG_LEN 4
+#define SLL_HEADER_LEN       16
+#define SLL2_HEADER_LEN      20
+#define LOOP_HEADER_LEN      4
+#define VLAN_TAG_LEN         4
 #define IPV6_FRAG_HEADER_LEN 8
 /* An EtherType field at or below this is an IEEE 802.3 length. */
 #define ETH_MAX_LENGTH_FIELD 1500
@@ -38,27 +38,27 @@
 #define ETHERTYPE_MIN 0x0600
 
 /* BSD address families found in LINKTYPE_NULL/LOOP headers. */
-#define BSD_AF_INET 2
-#define BSD_AF_INET6_BSD 24     /* NetBSD, OpenBSD, BSD/OS */
+#define BSD_AF_INET          2
+#define BSD_AF_INET6_BSD     24 /* NetBSD, OpenBSD, BSD/OS */
 #define BSD_AF_INET6_FREEBSD 28
-#define BSD_AF_INET6_DARWIN 30
+#define BSD_AF_INET6_DARWIN  30
 
 /* IPv6 next-header values of extension headers (IANA). */
-#define IP6_HOPOPTS 0
-#define IP6_ROUTING 43
+#define IP6_HOPOPTS  0
+#define IP6_ROUTING  43
 #define IP6_FRAGMENT 44
-#define IP6_AH 51
-#define IP6_NONE 59
-#define IP6_DSTOPTS 60
+#define IP6_AH       51
+#define IP6_NONE     59
+#define IP6_DSTOPTS  60
 #define IP6_MOBILITY 135
-#define IP6_HIP 139
-#define IP6_SHIM6 140
+#define IP6_HIP      139
+#define IP6_SHIM6    140
 
-#define IPV4_FLAG_DF 0x4000
-#define IPV4_FLAG_MF 0x2000
+#define IPV4_FLAG_DF     0x4000
+#define IPV4_FLAG_MF     0x2000
 #define IPV4_OFFSET_MASK 0x1FFF
-#define FRAG_UNIT 8
-#define DEFAULT_TTL 64
+#define FRAG_UNIT        8
+#define DEFAULT_TTL      64
 
 _Static_assert(RL_ETH_HEADER_LEN == 6 + 6 + 2, "Ethernet II header is dst, src, type");
 _Static_assert(RL_IPV4_HEADER_LEN == 20, "IPv4 header without options");
@@ -192,13 +192,11 @@ static int parse_sll2(struct rl_cursor *c, struct rl_net_frame *f, uint16_t *et)
     return 0;
 }
 
-static int parse_loop(struct rl_cursor *c, struct rl_net_frame *f, bool network_order,
-                      uint16_t *et)
+static int parse_loop(struct rl_cursor *c, struct rl_net_frame *f, bool network_order, uint16_t *et)
 {
     const uint8_t *b;
     if (!rl__cursor_take(c, LOOP_HEADER_LEN, &b))
-        return fail(f, RL_ETRUNC, 0, "loopback header: %zu of %d bytes", c->left,
-                    LOOP_HEADER_LEN);
+        return fail(f, RL_ETRUNC, 0, "loopback header: %zu of %d bytes", c->left, LOOP_HEADER_LEN);
     uint32_t fam;
     if (network_order) {
         fam = get_be32(b);
@@ -271,15 +269,13 @@ static int parse_ipv4(struct rl_cursor *c, const uint8_t *frame, struct rl_net_f
     const uint8_t *ip = c->p;
     size_t off = at(c, frame), avail = c->left;
     if (avail < RL_IPV4_HEADER_LEN)
-        return fail(f, RL_ETRUNC, off, "IPv4 header: %zu of %d bytes", avail,
-                    RL_IPV4_HEADER_LEN);
+        return fail(f, RL_ETRUNC, off, "IPv4 header: %zu of %d bytes", avail, RL_IPV4_HEADER_LEN);
     unsigned ver = ip[0] >> 4;
     size_t ihl = (size_t)(ip[0] & 0x0F) * 4;
     if (ver != 4)
         return fail(f, RL_ECORRUPT, off, "IPv4 header has version %u", ver);
     if (ihl < RL_IPV4_HEADER_LEN)
-        return fail(f, RL_ECORRUPT, off, "IPv4 header length %zu < %d", ihl,
-                    RL_IPV4_HEADER_LEN);
+        return fail(f, RL_ECORRUPT, off, "IPv4 header length %zu < %d", ihl, RL_IPV4_HEADER_LEN);
     if (ihl > avail)
         return fail(f, RL_ETRUNC, off, "IPv4 options: header length %zu, %zu bytes left", ihl,
                     avail);
@@ -289,8 +285,7 @@ static int parse_ipv4(struct rl_cursor *c, const uint8_t *frame, struct rl_net_f
     if (total == 0)
         total = avail;
     if (total < ihl)
-        return fail(f, RL_ECORRUPT, off, "IPv4 total length %zu < header length %zu", total,
-                    ihl);
+        return fail(f, RL_ECORRUPT, off, "IPv4 total length %zu < header length %zu", total, ihl);
     if (total > avail) {
         /* Cut by the capture (snaplen) or sent short (some LiDARs' position
          * packets claim more than they carry): parse what is there. */
@@ -344,8 +339,7 @@ static int parse_ipv6(struct rl_cursor *c, const uint8_t *frame, struct rl_net_f
     const uint8_t *ip = c->p;
     size_t off = at(c, frame), avail = c->left;
     if (avail < RL_IPV6_HEADER_LEN)
-        return fail(f, RL_ETRUNC, off, "IPv6 header: %zu of %d bytes", avail,
-                    RL_IPV6_HEADER_LEN);
+        return fail(f, RL_ETRUNC, off, "IPv6 header: %zu of %d bytes", avail, RL_IPV6_HEADER_LEN);
     unsigned ver = ip[0] >> 4;
     if (ver != 6)
         return fail(f, RL_ECORRUPT, off, "IPv6 header has version %u", ver);
@@ -354,8 +348,8 @@ static int parse_ipv6(struct rl_cursor *c, const uint8_t *frame, struct rl_net_f
     if (plen == 0 && nh == IP6_HOPOPTS)
         return fail(f, RL_EUNSUPPORTED, off + 4, "IPv6 jumbogram");
     if (RL_IPV6_HEADER_LEN + plen > avail)
-        return fail(f, RL_ETRUNC, off + 4, "IPv6 payload length %zu, only %zu bytes captured",
-                    plen, avail - RL_IPV6_HEADER_LEN);
+        return fail(f, RL_ETRUNC, off + 4, "IPv6 payload length %zu, only %zu bytes captured", plen,
+                    avail - RL_IPV6_HEADER_LEN);
     f->ip_version = 6;
     f->ip_ttl = ip[7];
     memcpy(f->ip_src, ip + 8, 16);
@@ -374,8 +368,7 @@ static int parse_ipv6(struct rl_cursor *c, const uint8_t *frame, struct rl_net_f
             return fail(f, RL_EUNSUPPORTED, eoff, "more than %d IPv6 extension headers",
                         RL_NET_MAX_IPV6_EXT);
         if (e.left < 2)
-            return fail(f, RL_ETRUNC, eoff, "IPv6 extension header %u: %zu of 2 bytes", nh,
-                        e.left);
+            return fail(f, RL_ETRUNC, eoff, "IPv6 extension header %u: %zu of 2 bytes", nh, e.left);
         uint8_t next = e.p[0];
         size_t hlen;
         if (nh == IP6_FRAGMENT)
@@ -418,8 +411,7 @@ static int parse_ipv6(struct rl_cursor *c, const uint8_t *frame, struct rl_net_f
 static int parse_udp(struct rl_net_frame *f, size_t off)
 {
     if (f->l4_len < RL_UDP_HEADER_LEN)
-        return fail(f, RL_ETRUNC, off, "UDP header: %zu of %d bytes", f->l4_len,
-                    RL_UDP_HEADER_LEN);
+        return fail(f, RL_ETRUNC, off, "UDP header: %zu of %d bytes", f->l4_len, RL_UDP_HEADER_LEN);
     const uint8_t *u = f->l4;
     uint16_t ulen = get_be16(u + 4);
     if (ulen == 0 && f->ip_version == 6)
@@ -427,8 +419,8 @@ static int parse_udp(struct rl_net_frame *f, size_t off)
     if (ulen < RL_UDP_HEADER_LEN)
         return fail(f, RL_ECORRUPT, off + 4, "UDP length %u < %d", ulen, RL_UDP_HEADER_LEN);
     if (ulen > f->l4_len && !f->truncated)
-        return fail(f, RL_ECORRUPT, off + 4, "UDP length %u exceeds the IP payload of %zu",
-                    ulen, f->l4_len);
+        return fail(f, RL_ECORRUPT, off + 4, "UDP length %u exceeds the IP payload of %zu", ulen,
+                    f->l4_len);
     if (ulen > f->l4_len)
         ulen = (uint16_t)f->l4_len;
     f->src_port = get_be16(u);
@@ -597,9 +589,9 @@ int rl_net_build_udp_eth(const struct rl_net_udp_spec *s, const uint8_t *payload
 
 /* ---- IPv4 reassembly ---- */
 
-#define FRAG_MAX_UNITS ((RL_IPFRAG_MAX_PAYLOAD + FRAG_UNIT - 1) / FRAG_UNIT)
+#define FRAG_MAX_UNITS     ((RL_IPFRAG_MAX_PAYLOAD + FRAG_UNIT - 1) / FRAG_UNIT)
 #define DEFAULT_TIMEOUT_NS (30ull * 1000000000ull)
-#define DEFAULT_MAX_BYTES ((size_t)RL_IPFRAG_MAX_DATAGRAMS * 65536)
+#define DEFAULT_MAX_BYTES  ((size_t)RL_IPFRAG_MAX_DATAGRAMS * 65536)
 /* Buffers grow in steps of this (or to the known total). */
 #define FRAG_GROW_STEP 2048
 
@@ -611,10 +603,10 @@ struct frag_entry {
     uint64_t order;    /* creation order, for evicting the oldest */
     uint8_t *buf;
     size_t cap;
-    size_t max_end;    /* highest fragment end seen */
-    size_t total;      /* payload length, once the last fragment is seen */
+    size_t max_end; /* highest fragment end seen */
+    size_t total;   /* payload length, once the last fragment is seen */
     bool have_last;
-    size_t n_covered;  /* 8-octet units held */
+    size_t n_covered; /* 8-octet units held */
     uint8_t covered[(FRAG_MAX_UNITS + 7) / 8];
 };
 
@@ -774,8 +766,7 @@ static bool unit_covered(const struct frag_entry *e, size_t u)
 
 int rl_ipfrag_feed(struct rl_ipfrag *f, struct rl_net_frame *fr, uint64_t now_ns)
 {
-    if (fr->ip_version != 4 || !(fr->layers & RL_NET_L_IPV4) ||
-        !(fr->layers & RL_NET_L_FRAGMENT))
+    if (fr->ip_version != 4 || !(fr->layers & RL_NET_L_IPV4) || !(fr->layers & RL_NET_L_FRAGMENT))
         return fail(fr, -EINVAL, 0, "not an IPv4 fragment");
     free(f->done);
     f->done = NULL;
@@ -801,8 +792,8 @@ int rl_ipfrag_feed(struct rl_ipfrag *f, struct rl_net_frame *fr, uint64_t now_ns
     }
     if (!more) {
         if ((e->have_last && e->total != end) || e->max_end > end) {
-            rc = fail(fr, RL_ECORRUPT, 0, "IPv4 last fragment ends at %zu, data seen to %zu",
-                      end, e->max_end > e->total ? e->max_end : e->total);
+            rc = fail(fr, RL_ECORRUPT, 0, "IPv4 last fragment ends at %zu, data seen to %zu", end,
+                      e->max_end > e->total ? e->max_end : e->total);
             goto drop;
         }
         e->total = end;
@@ -814,8 +805,8 @@ int rl_ipfrag_feed(struct rl_ipfrag *f, struct rl_net_frame *fr, uint64_t now_ns
     }
     rc = reserve(f, e, end);
     if (rc != 0) {
-        fail(fr, rc, 0, "IPv4 datagram of %zu bytes exceeds the %zu-byte reassembly budget",
-             end, f->max_bytes);
+        fail(fr, rc, 0, "IPv4 datagram of %zu bytes exceeds the %zu-byte reassembly budget", end,
+             f->max_bytes);
         goto drop;
     }
     /* Check every unit already held before writing any. */

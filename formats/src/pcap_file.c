@@ -18,29 +18,29 @@
 #include "cursor.h"
 #include "pcapio_impl.h"
 
-#define PCAP_MAGIC_US 0xA1B2C3D4u
-#define PCAP_MAGIC_NS 0xA1B23C4Du
+#define PCAP_MAGIC_US         0xA1B2C3D4u
+#define PCAP_MAGIC_NS         0xA1B23C4Du
 #define PCAP_MAGIC_US_SWAPPED 0xD4C3B2A1u
 #define PCAP_MAGIC_NS_SWAPPED 0x4D3CB2A1u
 /* Alexey Kuznetzov's modified pcap, with longer record headers: not read. */
-#define PCAP_MAGIC_KUZNETZOV 0xA1B2CD34u
+#define PCAP_MAGIC_KUZNETZOV         0xA1B2CD34u
 #define PCAP_MAGIC_KUZNETZOV_SWAPPED 0x34CDB2A1u
-#define PCAPNG_SHB_TYPE 0x0A0D0D0Au
-#define PCAP_VERSION_MAJOR 2
-#define PCAP_VERSION_MINOR 4
-#define PCAP_FILE_HEADER_LEN 24
-#define PCAP_RECORD_HEADER_LEN 16
+#define PCAPNG_SHB_TYPE              0x0A0D0D0Au
+#define PCAP_VERSION_MAJOR           2
+#define PCAP_VERSION_MINOR           4
+#define PCAP_FILE_HEADER_LEN         24
+#define PCAP_RECORD_HEADER_LEN       16
 /* LinkType field: the low 26 bits (the FCS bits sit above them). */
-#define PCAP_LINKTYPE_MASK 0x03FFFFFFu
+#define PCAP_LINKTYPE_MASK   0x03FFFFFFu
 #define PCAP_DEFAULT_SNAPLEN RL_PCAP_MAX_CAPLEN
 
-#define NS_PER_S 1000000000ull
-#define NS_PER_US 1000ull
+#define NS_PER_S   1000000000ull
+#define NS_PER_US  1000ull
 #define TSRESOL_US 6
 #define TSRESOL_NS 9
 
 /* Read window and write buffer sizes. */
-#define WINDOW_BYTES (256u << 10)
+#define WINDOW_BYTES       (256u << 10)
 #define WRITE_BUFFER_BYTES (256u << 10)
 
 _Static_assert(PCAP_FILE_HEADER_LEN == 4 + 2 + 2 + 4 + 4 + 4 + 4, "pcap file header");
@@ -59,8 +59,7 @@ int rl__pcap_fail(struct rl_pcap_reader *r, int code, const char *fmt, ...)
     return code;
 }
 
-int rl__pcap_fetch(struct rl_pcap_reader *r, uint64_t off, size_t n, const uint8_t **p,
-                   size_t *got)
+int rl__pcap_fetch(struct rl_pcap_reader *r, uint64_t off, size_t n, const uint8_t **p, size_t *got)
 {
     if (off >= r->win_off && off - r->win_off <= r->win_len &&
         n <= r->win_len - (off - r->win_off)) {
@@ -167,8 +166,8 @@ static int pcap_open(struct rl_pcap_reader *r)
     size_t got = 0;
     int rc = rl__pcap_fetch(r, 0, PCAP_FILE_HEADER_LEN, &h, &got);
     if (rc == RL_ETRUNC)
-        return rl__pcap_fail(r, rc, "file ends inside the pcap file header (%zu of %d bytes)",
-                             got, PCAP_FILE_HEADER_LEN);
+        return rl__pcap_fail(r, rc, "file ends inside the pcap file header (%zu of %d bytes)", got,
+                             PCAP_FILE_HEADER_LEN);
     if (rc != 0)
         return rl__pcap_fail(r, rc, "cannot read the pcap file header: %s", rl_strerror(rc));
     uint32_t magic = rl__get_u32le(h);
@@ -204,8 +203,8 @@ static int pcap_next(struct rl_pcap_reader *r, struct rl_pcap_packet *pkt)
                              (unsigned long long)n, (unsigned long long)r->off, got,
                              PCAP_RECORD_HEADER_LEN);
     if (rc != 0)
-        return rl__pcap_fail(r, rc, "read failed at offset %llu: %s",
-                             (unsigned long long)r->off, rl_strerror(rc));
+        return rl__pcap_fail(r, rc, "read failed at offset %llu: %s", (unsigned long long)r->off,
+                             rl_strerror(rc));
     uint32_t sec = rd32(r, h), frac = rd32(r, h + 4);
     uint32_t caplen = rd32(r, h + 8), origlen = rd32(r, h + 12);
     if (caplen > RL_PCAP_MAX_CAPLEN)
@@ -222,8 +221,8 @@ static int pcap_next(struct rl_pcap_reader *r, struct rl_pcap_packet *pkt)
                              (unsigned long long)n, (unsigned long long)r->off,
                              got - PCAP_RECORD_HEADER_LEN, caplen);
     if (rc != 0)
-        return rl__pcap_fail(r, rc, "read failed at offset %llu: %s",
-                             (unsigned long long)r->off, rl_strerror(rc));
+        return rl__pcap_fail(r, rc, "read failed at offset %llu: %s", (unsigned long long)r->off,
+                             rl_strerror(rc));
     memset(pkt, 0, sizeof *pkt);
     pkt->iface = 0;
     pkt->linktype = r->ifaces[0]->linktype;
@@ -240,8 +239,8 @@ static int pcap_next(struct rl_pcap_reader *r, struct rl_pcap_packet *pkt)
 
 /* ---- common reader entry points ---- */
 
-int rl_pcap_reader_open_io(struct rl_pcap_reader **out, struct rl_io *io, bool own_io,
-                           char *errbuf, size_t errbuf_len)
+int rl_pcap_reader_open_io(struct rl_pcap_reader **out, struct rl_io *io, bool own_io, char *errbuf,
+                           size_t errbuf_len)
 {
     *out = NULL;
     int rc;
@@ -484,8 +483,8 @@ int rl_pcap_writer_add_iface(struct rl_pcap_writer *w, int linktype, uint32_t sn
     if (w->opts.format == RL_PCAP_FORMAT_PCAP) {
         if (w->n_ifaces > 0 && linktype != w->linktype)
             return rl__pcapw_fail(w, RL_EUNSUPPORTED,
-                                  "a pcap file holds one link type: %d, not also %d",
-                                  w->linktype, linktype);
+                                  "a pcap file holds one link type: %d, not also %d", w->linktype,
+                                  linktype);
         if (w->header_written)
             return rl__pcapw_fail(w, RL_EUNSUPPORTED,
                                   "pcap interfaces must be added before the first packet");
@@ -512,8 +511,8 @@ int rl_pcap_writer_write(struct rl_pcap_writer *w, uint32_t iface, uint64_t ts_n
     if (iface >= w->n_ifaces)
         return rl__pcapw_fail(w, -EINVAL, "packet for unknown interface %u", iface);
     if (caplen > RL_PCAP_MAX_CAPLEN)
-        return rl__pcapw_fail(w, RL_ETOOBIG, "packet of %u bytes exceeds the limit of %u",
-                              caplen, RL_PCAP_MAX_CAPLEN);
+        return rl__pcapw_fail(w, RL_ETOOBIG, "packet of %u bytes exceeds the limit of %u", caplen,
+                              RL_PCAP_MAX_CAPLEN);
     if (origlen < caplen)
         origlen = caplen;
     w->wrote_packet = true;

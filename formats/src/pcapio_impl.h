@@ -27,13 +27,13 @@ struct rl_pcap_reader {
     uint64_t win_off;
 
     /* pcap */
-    bool swapped;       /* file is big-endian */
+    bool swapped; /* file is big-endian */
     bool nanosecond;
 
     /* pcapng */
-    bool big_endian;    /* of the current section */
-    uint32_t section;   /* current section number; UINT32_MAX before the first */
-    size_t section_base;/* global index of the current section's interface 0 */
+    bool big_endian;     /* of the current section */
+    uint32_t section;    /* current section number; UINT32_MAX before the first */
+    size_t section_base; /* global index of the current section's interface 0 */
 
     struct rl_pcap_iface **ifaces;
     size_t n_ifaces, cap_ifaces;
@@ -48,10 +48,10 @@ struct rl_pcap_writer {
     int err;             /* sticky */
     bool header_written; /* pcap */
     bool wrote_packet;
-    int linktype;        /* pcap: of every interface */
-    uint32_t snaplen;    /* pcap: largest of the interfaces */
+    int linktype;     /* pcap: of every interface */
+    uint32_t snaplen; /* pcap: largest of the interfaces */
     uint32_t n_ifaces;
-    uint8_t *buf;        /* write buffer */
+    uint8_t *buf; /* write buffer */
     size_t len, cap;
     char errmsg[RL__PCAP_ERRMSG_LEN];
 };

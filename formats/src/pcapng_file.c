@@ -22,36 +22,36 @@
 #include "cursor.h"
 #include "pcapio_impl.h"
 
-#define BT_SHB 0x0A0D0D0Au
-#define BT_IDB 0x00000001u
-#define BT_OPB 0x00000002u /* obsolete Packet Block */
-#define BT_SPB 0x00000003u
-#define BT_EPB 0x00000006u
-#define BYTE_ORDER_MAGIC 0x1A2B3C4Du
+#define BT_SHB                   0x0A0D0D0Au
+#define BT_IDB                   0x00000001u
+#define BT_OPB                   0x00000002u /* obsolete Packet Block */
+#define BT_SPB                   0x00000003u
+#define BT_EPB                   0x00000006u
+#define BYTE_ORDER_MAGIC         0x1A2B3C4Du
 #define BYTE_ORDER_MAGIC_SWAPPED 0x4D3C2B1Au
-#define PCAPNG_MAJOR 1
-#define PCAPNG_MINOR 0
+#define PCAPNG_MAJOR             1
+#define PCAPNG_MINOR             0
 
 /* Fixed parts, trailing length included. */
-#define BLOCK_MIN_LEN 12 /* type, length, length */
-#define SHB_MIN_LEN 28   /* + magic, major, minor, section length */
-#define IDB_MIN_LEN 20   /* + linktype, reserved, snaplen */
-#define EPB_MIN_LEN 32   /* + iface, ts high, ts low, caplen, origlen */
-#define OPB_MIN_LEN 32   /* + iface(16), drops(16), ts high, ts low, caplen, origlen */
-#define SPB_MIN_LEN 16   /* + origlen */
+#define BLOCK_MIN_LEN  12 /* type, length, length */
+#define SHB_MIN_LEN    28 /* + magic, major, minor, section length */
+#define IDB_MIN_LEN    20 /* + linktype, reserved, snaplen */
+#define EPB_MIN_LEN    32 /* + iface, ts high, ts low, caplen, origlen */
+#define OPB_MIN_LEN    32 /* + iface(16), drops(16), ts high, ts low, caplen, origlen */
+#define SPB_MIN_LEN    16 /* + origlen */
 #define OPT_HEADER_LEN 4
 
-#define OPT_ENDOFOPT 0
-#define OPT_IF_NAME 2
+#define OPT_ENDOFOPT       0
+#define OPT_IF_NAME        2
 #define OPT_IF_DESCRIPTION 3
-#define OPT_IF_TSRESOL 9
-#define OPT_IF_TSOFFSET 14
-#define OPT_EPB_FLAGS 2 /* also pack_flags of the obsolete block */
-#define OPT_SHB_USERAPPL 4
+#define OPT_IF_TSRESOL     9
+#define OPT_IF_TSOFFSET    14
+#define OPT_EPB_FLAGS      2 /* also pack_flags of the obsolete block */
+#define OPT_SHB_USERAPPL   4
 
 #define TSRESOL_DEFAULT 6 /* microseconds when if_tsresol is absent */
-#define TSRESOL_BINARY 0x80
-#define TSRESOL_NS 9
+#define TSRESOL_BINARY  0x80
+#define TSRESOL_NS      9
 /* Longest if_name the writer puts in an option. */
 #define NAME_MAX_BYTES 1024
 
@@ -190,8 +190,7 @@ static int fetch_block(struct rl_pcap_reader *r, uint32_t type, uint32_t len, co
                              "bytes)",
                              type, ull(r->off), got, len);
     if (rc != 0)
-        return rl__pcap_fail(r, rc, "read failed at offset %llu: %s", ull(r->off),
-                             rl_strerror(rc));
+        return rl__pcap_fail(r, rc, "read failed at offset %llu: %s", ull(r->off), rl_strerror(rc));
     uint32_t trail = r32(r, *b + len - 4);
     if (trail != len)
         return rl__pcap_fail(r, RL_ECORRUPT,
@@ -206,8 +205,8 @@ static int fetch_block(struct rl_pcap_reader *r, uint32_t type, uint32_t len, co
 static int check_len(struct rl_pcap_reader *r, uint32_t type, uint32_t len, uint32_t min)
 {
     if (len < min || len % 4 != 0)
-        return rl__pcap_fail(r, RL_ECORRUPT, "block type 0x%08x at offset %llu has length %u",
-                             type, ull(r->off), len);
+        return rl__pcap_fail(r, RL_ECORRUPT, "block type 0x%08x at offset %llu has length %u", type,
+                             ull(r->off), len);
     if (len > r->file_size - r->off)
         return rl__pcap_fail(r, RL_ETRUNC,
                              "file ends inside block type 0x%08x at offset %llu (%llu of %u "
@@ -227,8 +226,7 @@ static int read_shb(struct rl_pcap_reader *r)
                              "bytes)",
                              ull(r->off), got);
     if (rc != 0)
-        return rl__pcap_fail(r, rc, "read failed at offset %llu: %s", ull(r->off),
-                             rl_strerror(rc));
+        return rl__pcap_fail(r, rc, "read failed at offset %llu: %s", ull(r->off), rl_strerror(rc));
     uint32_t bom = rl__get_u32le(h + 8);
     if (bom == BYTE_ORDER_MAGIC)
         r->big_endian = false;
@@ -249,8 +247,8 @@ static int read_shb(struct rl_pcap_reader *r)
     uint16_t major = r16(r, b + 12), minor = r16(r, b + 14);
     if (major != PCAPNG_MAJOR)
         return rl__pcap_fail(r, RL_EUNSUPPORTED,
-                             "section header at offset %llu has pcapng version %u.%u",
-                             ull(r->off), major, minor);
+                             "section header at offset %llu has pcapng version %u.%u", ull(r->off),
+                             major, minor);
     r->section = r->section == UINT32_MAX ? 0 : r->section + 1;
     r->section_base = r->n_ifaces;
     r->off += len;
@@ -299,8 +297,8 @@ static int section_iface(struct rl_pcap_reader *r, uint32_t id, const char *what
 {
     if (r->n_ifaces - r->section_base <= id)
         return rl__pcap_fail(r, RL_ECORRUPT,
-                             "%s at offset %llu names interface %u; the section has %zu",
-                             what, ull(r->off), id, r->n_ifaces - r->section_base);
+                             "%s at offset %llu names interface %u; the section has %zu", what,
+                             ull(r->off), id, r->n_ifaces - r->section_base);
     *out = r->section_base + id;
     return 0;
 }
@@ -334,8 +332,8 @@ static int read_packet(struct rl_pcap_reader *r, uint32_t type, const uint8_t *b
     uint32_t caplen = r32(r, b + 20), origlen = r32(r, b + 24);
     if (caplen > RL_PCAP_MAX_CAPLEN)
         return rl__pcap_fail(r, RL_ETOOBIG,
-                             "%s at offset %llu: captured length %u exceeds the limit of %u",
-                             what, ull(r->off), caplen, RL_PCAP_MAX_CAPLEN);
+                             "%s at offset %llu: captured length %u exceeds the limit of %u", what,
+                             ull(r->off), caplen, RL_PCAP_MAX_CAPLEN);
     size_t room = len - EPB_MIN_LEN;
     if (pad4(caplen) > room)
         return rl__pcap_fail(r, RL_ECORRUPT,
@@ -454,8 +452,8 @@ int rl__pcapng_next(struct rl_pcap_reader *r, struct rl_pcap_packet *pkt)
                 return rc;
             rc = rl__pcap_fetch(r, r->off + len - 4, 4, &b, &got);
             if (rc != 0)
-                return rl__pcap_fail(r, rc, "read failed at offset %llu: %s",
-                                     ull(r->off + len - 4), rl_strerror(rc));
+                return rl__pcap_fail(r, rc, "read failed at offset %llu: %s", ull(r->off + len - 4),
+                                     rl_strerror(rc));
             if (r32(r, b) != len)
                 return rl__pcap_fail(r, RL_ECORRUPT,
                                      "block type 0x%08x at offset %llu: trailing length %u "
@@ -512,16 +510,14 @@ int rl__pcapng_write_shb(struct rl_pcap_writer *w)
     return rc;
 }
 
-int rl__pcapng_write_idb(struct rl_pcap_writer *w, int linktype, uint32_t snaplen,
-                         const char *name)
+int rl__pcapng_write_idb(struct rl_pcap_writer *w, int linktype, uint32_t snaplen, const char *name)
 {
     if (linktype > UINT16_MAX)
-        return rl__pcapw_fail(w, -EINVAL, "link type %d does not fit a pcapng interface",
-                              linktype);
+        return rl__pcapw_fail(w, -EINVAL, "link type %d does not fit a pcapng interface", linktype);
     size_t nlen = name ? strnlen(name, NAME_MAX_BYTES) : 0;
     uint8_t tsresol = TSRESOL_NS;
-    uint32_t len = (uint32_t)(IDB_MIN_LEN + (name ? opt_size(nlen) : 0) + opt_size(1) +
-                              OPT_HEADER_LEN);
+    uint32_t len =
+        (uint32_t)(IDB_MIN_LEN + (name ? opt_size(nlen) : 0) + opt_size(1) + OPT_HEADER_LEN);
     uint8_t h[IDB_MIN_LEN - 4];
     rl__put_u32le(h, BT_IDB);
     rl__put_u32le(h + 4, len);

@@ -234,8 +234,7 @@ int rl__reader_add_channel(struct rl_reader *r, const struct rl_rec_channel *c)
     size_t slot = channel_slot(r, c->id);
     if (slot < r->n_channels && r->channels[slot]->id == c->id)
         return 0;
-    if (grow((void **)&r->channels, &r->cap_channels, r->n_channels + 1, sizeof(*r->channels)) <
-        0)
+    if (grow((void **)&r->channels, &r->cap_channels, r->n_channels + 1, sizeof(*r->channels)) < 0)
         return -ENOMEM;
     struct rl_channel *ch = calloc(1, sizeof(*ch));
     if (!ch)
@@ -264,8 +263,7 @@ int rl__reader_add_channel(struct rl_reader *r, const struct rl_rec_channel *c)
 
 int rl__reader_add_metadata(struct rl_reader *r, const struct rl_rec_metadata *m)
 {
-    if (grow((void **)&r->metadata, &r->cap_metadata, r->n_metadata + 1, sizeof(*r->metadata)) <
-        0)
+    if (grow((void **)&r->metadata, &r->cap_metadata, r->n_metadata + 1, sizeof(*r->metadata)) < 0)
         return -ENOMEM;
     struct rl_metadata *md = &r->metadata[r->n_metadata];
     md->name = dup_str(m->name);
@@ -317,7 +315,7 @@ int rl__reader_add_chunk(struct rl_reader *r, const struct rl__chunk *k)
  * parses it. Returns 0, RL_ETRUNC (runs past the file), RL_ETOOBIG, or
  * RL_ECORRUPT, with detail in r->err. */
 int rl__reader_read_record(struct rl_reader *r, uint64_t off, uint64_t max, struct rl__buf *buf,
-                       struct rl_record *rec)
+                           struct rl_record *rec)
 {
     uint8_t hdr[RL_MCAP_RECORD_HEADER_LEN];
     if (off > r->file_size || r->file_size - off < sizeof(hdr)) {
@@ -334,14 +332,12 @@ int rl__reader_read_record(struct rl_reader *r, uint64_t off, uint64_t max, stru
     uint64_t len = rl__get_u64le(hdr + 1);
     if (len > r->file_size - off - sizeof(hdr)) {
         rl__reader_seterr(r, "%s record at offset %llu has length %llu, past the end of the file",
-                          rl_opcode_name(hdr[0]), (unsigned long long)off,
-                          (unsigned long long)len);
+                          rl_opcode_name(hdr[0]), (unsigned long long)off, (unsigned long long)len);
         return RL_ETRUNC;
     }
     if (len > max) {
         rl__reader_seterr(r, "%s record at offset %llu is too large (%llu bytes)",
-                          rl_opcode_name(hdr[0]), (unsigned long long)off,
-                          (unsigned long long)len);
+                          rl_opcode_name(hdr[0]), (unsigned long long)off, (unsigned long long)len);
         return RL_ETOOBIG;
     }
     rc = rl__buf_reserve(buf, (size_t)len + 1, (size_t)max + 1);
@@ -689,4 +685,3 @@ fail:
     rl__buf_release(&buf);
     return rc;
 }
-

@@ -105,8 +105,7 @@ static int count_from_index(struct rl_reader *r, struct rl__chunk *k, struct rl_
         if (rl_mcap_parse(op, content, (size_t)len, &rec, NULL, 0) < 0)
             return 0;
         const struct rl_map *m = &rec.u.message_index.records;
-        rc = rl__buf_reserve(ents, (count + m->count) * sizeof(struct idx_entry),
-                             SIZE_MAX / 2);
+        rc = rl__buf_reserve(ents, (count + m->count) * sizeof(struct idx_entry), SIZE_MAX / 2);
         if (rc < 0)
             return rc;
         struct idx_entry *e = (struct idx_entry *)(void *)ents->data;
@@ -122,9 +121,9 @@ static int count_from_index(struct rl_reader *r, struct rl__chunk *k, struct rl_
         if (n_seg == MERGE_MAX_SEGMENTS)
             mergeable = false;
         else if (count > first)
-            segs[n_seg++] = (struct seg){first, count,
-                                         (struct rl_channel *)rl_reader_channel(
-                                             r, rec.u.message_index.channel_id)};
+            segs[n_seg++] = (struct seg){
+                first, count,
+                (struct rl_channel *)rl_reader_channel(r, rec.u.message_index.channel_id)};
     }
     struct idx_entry *e = (struct idx_entry *)(void *)ents->data;
     const uint64_t overhead = RL_MCAP_RECORD_HEADER_LEN + 22;
@@ -157,7 +156,8 @@ static int count_from_index(struct rl_reader *r, struct rl__chunk *k, struct rl_
             if (prev && prev->ch) {
                 if (!r->stats_known)
                     prev->ch->message_count++;
-                prev->ch->message_bytes += off > prev_off + overhead ? off - prev_off - overhead : 0;
+                prev->ch->message_bytes +=
+                    off > prev_off + overhead ? off - prev_off - overhead : 0;
             }
             if (!best)
                 break;
@@ -232,8 +232,8 @@ int rl__chunk_read(struct rl_reader *r, const struct rl__chunk *k, bool crc, str
             return rc;
         rc = rl_io_pread_full(r->io, out->data, (size_t)ci->length, ci->offset);
         if (rc < 0) {
-            rl__reader_seterr(r, "read failed at offset %llu: %s",
-                              (unsigned long long)ci->offset, rl_strerror(rc));
+            rl__reader_seterr(r, "read failed at offset %llu: %s", (unsigned long long)ci->offset,
+                              rl_strerror(rc));
             return rc;
         }
         out->len = (size_t)ci->length;
@@ -255,17 +255,19 @@ int rl__chunk_read(struct rl_reader *r, const struct rl__chunk *k, bool crc, str
                           (unsigned long long)ch->uncompressed_size);
         return RL_ETOOBIG;
     }
-    rc = rl__buf_reserve(out, (size_t)ch->uncompressed_size + 1,
-                         RL_MCAP_MAX_CHUNK_UNCOMPRESSED + 1);
+    rc =
+        rl__buf_reserve(out, (size_t)ch->uncompressed_size + 1, RL_MCAP_MAX_CHUNK_UNCOMPRESSED + 1);
     if (rc < 0)
         return rc;
     rc = rl__decompress(ch->compression, ch->records.ptr, ch->records.len, out->data,
                         (size_t)ch->uncompressed_size);
     if (rc < 0) {
-        rl__reader_seterr(r, "chunk at offset %llu does not decompress (%.*s, %llu -> %llu "
-                             "bytes): %s",
+        rl__reader_seterr(r,
+                          "chunk at offset %llu does not decompress (%.*s, %llu -> %llu "
+                          "bytes): %s",
                           (unsigned long long)ci->offset, (int)ch->compression.len,
-                          ch->compression.ptr ? ch->compression.ptr : "", (unsigned long long)ch->records.len,
+                          ch->compression.ptr ? ch->compression.ptr : "",
+                          (unsigned long long)ch->records.len,
                           (unsigned long long)ch->uncompressed_size, rl_strerror(rc));
         return rc;
     }
@@ -296,4 +298,3 @@ int rl__reader_load_chunk(struct rl_reader *r, size_t i, bool crc, const uint8_t
     *len = r->load_out.len;
     return 0;
 }
-

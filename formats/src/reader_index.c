@@ -48,7 +48,8 @@ static int take_summary_record(struct rl_reader *r, const struct rl_record *rec,
         k.info.compressed_size = x->compressed_size;
         k.info.uncompressed_size = x->uncompressed_size;
         char name[16];
-        snprintf(name, sizeof(name), "%.*s", (int)(x->compression.len < 15 ? x->compression.len : 15),
+        snprintf(name, sizeof(name), "%.*s",
+                 (int)(x->compression.len < 15 ? x->compression.len : 15),
                  x->compression.ptr ? x->compression.ptr : "");
         if (rl_compression_parse(name, &k.info.compression) < 0)
             k.info.compression = RL_COMPRESS_NONE;
@@ -79,8 +80,9 @@ static int take_summary_record(struct rl_reader *r, const struct rl_record *rec,
         else if (mrc == -ENOMEM)
             rc = mrc;
         else
-            rl__reader_problem(r, RL_ECORRUPT, off, "metadata index points at no metadata "
-                                                    "record (offset %llu)",
+            rl__reader_problem(r, RL_ECORRUPT, off,
+                               "metadata index points at no metadata "
+                               "record (offset %llu)",
                                (unsigned long long)off);
         break;
     }
@@ -124,8 +126,9 @@ int rl__reader_read_summary(struct rl_reader *r)
     const struct rl_rec_footer *f = &frec.u.footer;
     uint64_t sstart = f->summary_start ? f->summary_start : foff;
     if (sstart < RL_MCAP_MAGIC_LEN || sstart > foff) {
-        rl__reader_problem(r, RL_ECORRUPT, foff, "footer's summary start %llu is outside the "
-                                                 "file",
+        rl__reader_problem(r, RL_ECORRUPT, foff,
+                           "footer's summary start %llu is outside the "
+                           "file",
                            (unsigned long long)f->summary_start);
         return 0;
     }
@@ -137,7 +140,8 @@ int rl__reader_read_summary(struct rl_reader *r)
     }
     struct rl__buf sum = {0}, tmp = {0};
     int result = 0;
-    rc = rl__buf_reserve(&sum, (size_t)slen + RL_MCAP_RECORD_HEADER_LEN + 16, SUMMARY_MAX_BYTES + 64);
+    rc = rl__buf_reserve(&sum, (size_t)slen + RL_MCAP_RECORD_HEADER_LEN + 16,
+                         SUMMARY_MAX_BYTES + 64);
     if (rc < 0)
         goto fail;
     rc = rl_io_pread_full(r->io, sum.data, (size_t)slen, sstart);
@@ -149,8 +153,7 @@ int rl__reader_read_summary(struct rl_reader *r)
         if (crc != f->summary_crc) {
             rl__reader_problem(r, RL_ECRC, sstart,
                                "bad summary crc at offset %llu (stored 0x%08x, computed 0x%08x)",
-                               (unsigned long long)sstart, (unsigned)f->summary_crc,
-                               (unsigned)crc);
+                               (unsigned long long)sstart, (unsigned)f->summary_crc, (unsigned)crc);
             result = 0;
             goto done;
         }
@@ -182,8 +185,9 @@ int rl__reader_read_summary(struct rl_reader *r)
         uint64_t len = rl__cursor_u64(&c);
         const uint8_t *content;
         if (c.failed || len > c.left || !rl__cursor_take(&c, (size_t)len, &content)) {
-            rl__reader_problem(r, RL_ECORRUPT, roff, "summary record at offset %llu runs past "
-                                                     "the footer",
+            rl__reader_problem(r, RL_ECORRUPT, roff,
+                               "summary record at offset %llu runs past "
+                               "the footer",
                                (unsigned long long)roff);
             result = 0;
             goto done;
@@ -343,8 +347,7 @@ int rl__reader_scan(struct rl_reader *r, uint64_t start)
             rl__reader_problem(r, RL_ETRUNC, off,
                                "%s record at offset %llu is cut off (length %llu, %llu bytes "
                                "left)",
-                               rl_opcode_name(op), (unsigned long long)off,
-                               (unsigned long long)len,
+                               rl_opcode_name(op), (unsigned long long)off, (unsigned long long)len,
                                (unsigned long long)(r->file_size - content));
             break;
         }
@@ -491,9 +494,9 @@ int rl__reader_scan(struct rl_reader *r, uint64_t start)
             p = need <= len && need <= 65536 ? win_get(&w, content, (size_t)need, &err) : NULL;
             uint32_t mlen = p ? rl__get_u32le(p + 20 + nlen) : 0;
             uint64_t need2 = need + mlen + 8;
-            const uint8_t *q =
-                p && need2 + 4 <= len && need2 <= 65536 ? win_get(&w, content, (size_t)need2, &err)
-                                                        : NULL;
+            const uint8_t *q = p && need2 + 4 <= len && need2 <= 65536
+                                   ? win_get(&w, content, (size_t)need2, &err)
+                                   : NULL;
             if (!q) {
                 rl__reader_problem(r, RL_ECORRUPT, off, "attachment at offset %llu is malformed",
                                    (unsigned long long)off);
@@ -554,4 +557,3 @@ fail:
                       rl_strerror(rc));
     return rc;
 }
-

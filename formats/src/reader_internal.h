@@ -28,10 +28,10 @@ int rl__reader_load_chunk(struct rl_reader *r, size_t i, bool crc, const uint8_t
 struct rl__reader_layout {
     bool has_footer;
     bool has_data_end;
-    uint64_t data_end_offset;    /* offset of the DataEnd record, if any */
-    uint32_t data_section_crc;   /* as stored in DataEnd */
+    uint64_t data_end_offset;  /* offset of the DataEnd record, if any */
+    uint32_t data_section_crc; /* as stored in DataEnd */
     uint64_t summary_start, summary_offset_start, footer_offset;
-    uint32_t summary_crc;        /* as stored in the Footer */
+    uint32_t summary_crc; /* as stored in the Footer */
 };
 void rl__reader_layout(const struct rl_reader *r, struct rl__reader_layout *out);
 

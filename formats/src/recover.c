@@ -201,8 +201,7 @@ static int copy_chunk(struct recover *c, const struct rl_chunk_info *ci, const u
         uint64_t rlen = 0;
         if (len - pos >= RL_MCAP_RECORD_HEADER_LEN)
             rlen = rl__get_u64le(recs + pos + 1);
-        if (len - pos < RL_MCAP_RECORD_HEADER_LEN ||
-            rlen > len - pos - RL_MCAP_RECORD_HEADER_LEN) {
+        if (len - pos < RL_MCAP_RECORD_HEADER_LEN || rlen > len - pos - RL_MCAP_RECORD_HEADER_LEN) {
             rl__reader_problem(c->in, RL_ECORRUPT, ci->offset,
                                "recover: chunk at offset %llu: record at offset %zu runs past "
                                "its end; the rest of the chunk is lost",
@@ -229,8 +228,8 @@ static int copy_chunk(struct recover *c, const struct rl_chunk_info *ci, const u
             if (rc < 0)
                 return rc;
             uint16_t id = m->channel_id ? m->channel_id : c->channel0_id;
-            rc = rl_writer_write_message(c->w, id, m->sequence, m->log_time,
-                                         m->publish_time, m->data.ptr, m->data.len);
+            rc = rl_writer_write_message(c->w, id, m->sequence, m->log_time, m->publish_time,
+                                         m->data.ptr, m->data.len);
             if (rc < 0)
                 return writer_error(c, rc, "a message on channel", m->channel_id);
             c->rep->messages++;
@@ -338,8 +337,8 @@ int rl_recover_copy(struct rl_reader *in, struct rl_writer *w, struct rl_recover
              * when the chunk has brought its schema (ensure_channel). */
             if (ch->schema_id != 0 && !ch->schema)
                 continue;
-            rc = put_channel(c, ch->id, ch->schema_id, ch->topic, ch->message_encoding,
-                             ch->meta, ch->n_meta);
+            rc = put_channel(c, ch->id, ch->schema_id, ch->topic, ch->message_encoding, ch->meta,
+                             ch->n_meta);
             if (rc < 0)
                 goto fail;
         }

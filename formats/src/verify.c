@@ -259,8 +259,7 @@ static int check_file_crcs(struct verify *v)
             if (crc != t.footer.summary_crc)
                 PROBLEM(v, RL_ECRC, start,
                         "bad summary crc at offset %llu (stored 0x%08x, computed 0x%08x)",
-                        (unsigned long long)start, (unsigned)t.footer.summary_crc,
-                        (unsigned)crc);
+                        (unsigned long long)start, (unsigned)t.footer.summary_crc, (unsigned)crc);
         }
     }
     return 0;
@@ -295,8 +294,7 @@ static int check_chunk_header(struct verify *v, const struct rl_chunk_info *ci, 
     snprintf(name, sizeof(name), "%.*s", (int)min_u64(k->compression.len, sizeof(name) - 1),
              k->compression.ptr ? k->compression.ptr : "");
     if (rl_compression_parse(name, &comp) < 0)
-        PROBLEM(v, RL_EUNSUPPORTED, ci->offset,
-                "chunk at offset %llu has unknown compression '%s'",
+        PROBLEM(v, RL_EUNSUPPORTED, ci->offset, "chunk at offset %llu has unknown compression '%s'",
                 (unsigned long long)ci->offset, name);
     uint64_t length = RL_MCAP_RECORD_HEADER_LEN + (uint64_t)rec.content.len;
     const char *field = NULL;
@@ -372,8 +370,8 @@ static int check_chunk_records(struct verify *v, const struct rl_chunk_info *ci,
         uint64_t rlen = rl__get_u64le(recs + pos + 1);
         if (rlen > len - pos - RL_MCAP_RECORD_HEADER_LEN) {
             PROBLEM(v, RL_ECORRUPT, ci->offset,
-                    "%s at offset %llu: record at offset %zu runs past its end (length %llu)",
-                    what, (unsigned long long)ci->offset, pos, (unsigned long long)rlen);
+                    "%s at offset %llu: record at offset %zu runs past its end (length %llu)", what,
+                    (unsigned long long)ci->offset, pos, (unsigned long long)rlen);
             return 0;
         }
         struct rl_record rec;
@@ -388,7 +386,8 @@ static int check_chunk_records(struct verify *v, const struct rl_chunk_info *ci,
             bit_set(v->channels_seen, rec.u.channel.id);
         } else if (op == RL_OP_MESSAGE) {
             const struct rl_rec_message *m = &rec.u.message;
-            if (!rl_reader_channel(v->r, m->channel_id) && !bit_get(v->channels_seen, m->channel_id))
+            if (!rl_reader_channel(v->r, m->channel_id) &&
+                !bit_get(v->channels_seen, m->channel_id))
                 PROBLEM(v, RL_ENOTFOUND, ci->offset,
                         "%s at offset %llu: message at offset %zu on unknown channel %u", what,
                         (unsigned long long)ci->offset, pos, (unsigned)m->channel_id);
@@ -440,8 +439,9 @@ static int check_message_indexes(struct verify *v, const struct rl_chunk_info *c
         if (is_fatal(rc))
             return rc;
         if (rc < 0) {
-            PROBLEM(v, rc, off, "bad message index at offset %llu after the chunk at offset "
-                                "%llu: %s",
+            PROBLEM(v, rc, off,
+                    "bad message index at offset %llu after the chunk at offset "
+                    "%llu: %s",
                     (unsigned long long)off, (unsigned long long)ci->offset, why);
             break;
         }
@@ -463,9 +463,8 @@ static int check_message_indexes(struct verify *v, const struct rl_chunk_info *c
                 PROBLEM(v, RL_ECORRUPT, off,
                         "message index at offset %llu (channel %u) lists offset %llu, log_time "
                         "%llu, which holds no such message in the chunk at offset %llu",
-                        (unsigned long long)off, (unsigned)mi->channel_id,
-                        (unsigned long long)moff, (unsigned long long)t,
-                        (unsigned long long)ci->offset);
+                        (unsigned long long)off, (unsigned)mi->channel_id, (unsigned long long)moff,
+                        (unsigned long long)t, (unsigned long long)ci->offset);
                 reported = true;
             } else if (m->indexed) {
                 PROBLEM(v, RL_ECORRUPT, off,

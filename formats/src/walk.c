@@ -42,7 +42,7 @@ struct rl_record_walk {
     uint64_t off;       /* next record in the file */
     uint64_t chunk_off; /* file offset of the chunk being expanded */
     enum walk_state state;
-    int status;         /* the error returned in WALK_FAILED */
+    int status; /* the error returned in WALK_FAILED */
     bool seen_header;
     struct walk_buf rec;   /* content of the last file record */
     struct walk_buf chunk; /* decompressed records of the current chunk */
@@ -206,15 +206,15 @@ static int expand_chunk(struct rl_record_walk *w)
                         (size_t)k->uncompressed_size);
     if (rc < 0)
         return walk_fail(w, rc, "cannot decompress the chunk at offset %llu ('%.*s'): %s",
-                         (unsigned long long)off, (int)(k->compression.len > 32 ? 32 : k->compression.len),
+                         (unsigned long long)off,
+                         (int)(k->compression.len > 32 ? 32 : k->compression.len),
                          k->compression.ptr ? k->compression.ptr : "", rl_strerror(rc));
     if (k->uncompressed_crc != 0) {
         uint32_t crc = rl_crc32(0, w->chunk.data, (size_t)k->uncompressed_size);
         if (crc != k->uncompressed_crc)
             return walk_fail(w, RL_ECRC,
                              "bad chunk crc at offset %llu (stored 0x%08x, computed 0x%08x)",
-                             (unsigned long long)off, (unsigned)k->uncompressed_crc,
-                             (unsigned)crc);
+                             (unsigned long long)off, (unsigned)k->uncompressed_crc, (unsigned)crc);
     }
     w->chunk_len = (size_t)k->uncompressed_size;
     w->chunk_pos = 0;
@@ -242,8 +242,8 @@ static int next_chunk_record(struct rl_record_walk *w, struct rl_walk_item *item
                          "the chunk (length %llu)",
                          pos, (unsigned long long)w->chunk_off, (unsigned long long)len);
     char why[160];
-    int rc = rl_mcap_parse(op, h + RL_MCAP_RECORD_HEADER_LEN, (size_t)len, &item->rec, why,
-                           sizeof(why));
+    int rc =
+        rl_mcap_parse(op, h + RL_MCAP_RECORD_HEADER_LEN, (size_t)len, &item->rec, why, sizeof(why));
     if (rc < 0)
         return walk_fail(w, rc, "bad record at offset %zu in the chunk at offset %llu: %s", pos,
                          (unsigned long long)w->chunk_off, why);

@@ -55,7 +55,7 @@ struct rl_pipeline {
     struct rl_writer *w;
     pthread_mutex_t wlock; /* serializes every call on w */
 
-    pthread_mutex_t qlock; /* everything below */
+    pthread_mutex_t qlock;   /* everything below */
     pthread_cond_t work_cv;  /* workers: a job was queued, or stop */
     pthread_cond_t done_cv;  /* appender: a job was compressed, or stop */
     pthread_cond_t space_cv; /* producers, flush: a job was put */
@@ -341,8 +341,8 @@ int rl_pipeline_write_message(struct rl_pipeline *p, uint16_t channel_id, uint32
 }
 
 int rl_pipeline_try_write_message(struct rl_pipeline *p, uint16_t channel_id, uint32_t sequence,
-                                  uint64_t log_time_ns, uint64_t publish_time_ns,
-                                  const void *data, size_t len)
+                                  uint64_t log_time_ns, uint64_t publish_time_ns, const void *data,
+                                  size_t len)
 {
     return write_message(p, true, channel_id, sequence, log_time_ns, publish_time_ns, data, len);
 }
@@ -408,16 +408,15 @@ int rl_pipeline_write_metadata(struct rl_pipeline *p, const char *name, const st
 }
 
 int rl_pipeline_write_attachment(struct rl_pipeline *p, uint64_t log_time_ns,
-                                 uint64_t create_time_ns, const char *name,
-                                 const char *media_type, const void *data, size_t len)
+                                 uint64_t create_time_ns, const char *name, const char *media_type,
+                                 const void *data, size_t len)
 {
     int rc = rl_pipeline_flush(p);
     if (rc < 0)
         return rc;
     if ((rc = reserve(p, false)) < 0)
         return rc;
-    rc = rl_writer_write_attachment(p->w, log_time_ns, create_time_ns, name, media_type, data,
-                                    len);
+    rc = rl_writer_write_attachment(p->w, log_time_ns, create_time_ns, name, media_type, data, len);
     return release(p, rc);
 }
 

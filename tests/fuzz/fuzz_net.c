@@ -14,13 +14,13 @@
 #include "roadlog/net.h"
 
 static const int linktypes[] = {
-    RL_LINKTYPE_ETHERNET, RL_LINKTYPE_LINUX_SLL, RL_LINKTYPE_LINUX_SLL2, RL_LINKTYPE_NULL,
-    RL_LINKTYPE_LOOP,     RL_LINKTYPE_RAW,       RL_LINKTYPE_IPV4,       RL_LINKTYPE_IPV6,
-    RL_LINKTYPE_CAN_SOCKETCAN,
+    RL_LINKTYPE_ETHERNET, RL_LINKTYPE_LINUX_SLL, RL_LINKTYPE_LINUX_SLL2,
+    RL_LINKTYPE_NULL,     RL_LINKTYPE_LOOP,      RL_LINKTYPE_RAW,
+    RL_LINKTYPE_IPV4,     RL_LINKTYPE_IPV6,      RL_LINKTYPE_CAN_SOCKETCAN,
 };
-#define N_LINKTYPES (sizeof linktypes / sizeof linktypes[0])
-#define MAX_FRAMES 64
-#define FRAG_BUDGET (2 * RL_IPFRAG_MAX_PAYLOAD)
+#define N_LINKTYPES     (sizeof linktypes / sizeof linktypes[0])
+#define MAX_FRAMES      64
+#define FRAG_BUDGET     (2 * RL_IPFRAG_MAX_PAYLOAD)
 #define FRAG_TIMEOUT_NS 1000
 
 static bool inside(const uint8_t *p, size_t n, const uint8_t *base, size_t len)

@@ -11,7 +11,7 @@
 #include "roadlog/pcapio.h"
 
 #define MAX_PACKETS 512
-#define COPY_CAP (64u << 20)
+#define COPY_CAP    (64u << 20)
 
 struct seen {
     uint64_t ts_ns;
@@ -42,8 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct seen *seen = calloc(MAX_PACKETS, sizeof *seen);
     if (!seen)
         goto done;
-    if (rl_io_membuf_open(&copy, COPY_CAP) < 0 ||
-        rl_pcap_writer_open_io(&w, copy, false, NULL) < 0)
+    if (rl_io_membuf_open(&copy, COPY_CAP) < 0 || rl_pcap_writer_open_io(&w, copy, false, NULL) < 0)
         goto done;
 
     struct rl_pcap_packet k;

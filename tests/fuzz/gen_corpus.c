@@ -16,7 +16,7 @@
 #include "roadlog/reader.h"
 #include "roadlog/writer.h"
 
-#define CAP_BYTES ((size_t)1 << 20)
+#define CAP_BYTES      ((size_t)1 << 20)
 #define MAX_SEED_BYTES ((size_t)20000)
 
 struct variant {
@@ -117,8 +117,8 @@ static struct rl_io *build(const struct variant *v)
         CHECK(rl_writer_flush(w));
         if (v->extras && k == 0) {
             static const uint8_t dbc[] = "VERSION \"\"\nBO_ 256 ENGINE: 8 ECU\n";
-            CHECK(rl_writer_write_attachment(w, 1500000, 1400000, "chassis.dbc", "text/plain",
-                                             dbc, sizeof(dbc) - 1));
+            CHECK(rl_writer_write_attachment(w, 1500000, 1400000, "chassis.dbc", "text/plain", dbc,
+                                             sizeof(dbc) - 1));
         }
     }
     int rc = rl_writer_close(w);
@@ -182,9 +182,9 @@ int main(int argc, char **argv)
                 const char *what;
                 uint64_t cut, flip;
             } dmg[] = {
-                {"cut-chunk", mid, 0},     {"cut-after-chunk", end + 3, 0},
-                {"cut-summary", sum, 0},   {"cut-magic", len - 3, 0},
-                {"flip-chunk", len, mid},  {"flip-summary", len, sum},
+                {"cut-chunk", mid, 0},    {"cut-after-chunk", end + 3, 0},
+                {"cut-summary", sum, 0},  {"cut-magic", len - 3, 0},
+                {"flip-chunk", len, mid}, {"flip-summary", len, sum},
                 {"flip-header", len, 12},
             };
             for (size_t d = 0; d < sizeof(dmg) / sizeof(dmg[0]); d++) {

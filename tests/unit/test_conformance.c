@@ -326,8 +326,8 @@ static void compare_records(const char *what, const struct json_value *expected,
             if (!json_equal(ev, av, why, sizeof(why))) {
                 json_format(ev, ebuf, sizeof(ebuf));
                 json_format(av, abuf, sizeof(abuf));
-                fail_msg("%s: record %zu (%s): field '%s' differs (%s): expected %s, got %s",
-                         what, i, rec_type(e), name->text, why, ebuf, abuf);
+                fail_msg("%s: record %zu (%s): field '%s' differs (%s): expected %s, got %s", what,
+                         i, rec_type(e), name->text, why, ebuf, abuf);
             }
         }
         for (size_t j = 0; j < af->n; j++) {
@@ -652,16 +652,14 @@ static void write_logical(struct rl_writer *w, const struct json_value *logical)
                     kv[j].key = md->keys[j];
                     kv[j].value = md->items[j]->text;
                 }
-                rc = rl_writer_add_channel(w, (uint16_t)field_u64(r, "id"),
-                                           (uint16_t)field_u64(r, "schema_id"),
-                                           field_str(r, "topic"), field_str(r, "message_encoding"),
-                                           kv, md->n, NULL);
+                rc = rl_writer_add_channel(
+                    w, (uint16_t)field_u64(r, "id"), (uint16_t)field_u64(r, "schema_id"),
+                    field_str(r, "topic"), field_str(r, "message_encoding"), kv, md->n, NULL);
             } else if (strcmp(t, "Message") == 0) {
                 data = field_bytes(r, "data", &len);
-                rc = rl_writer_write_message(w, (uint16_t)field_u64(r, "channel_id"),
-                                             (uint32_t)field_u64(r, "sequence"),
-                                             field_u64(r, "log_time"),
-                                             field_u64(r, "publish_time"), data, len);
+                rc = rl_writer_write_message(
+                    w, (uint16_t)field_u64(r, "channel_id"), (uint32_t)field_u64(r, "sequence"),
+                    field_u64(r, "log_time"), field_u64(r, "publish_time"), data, len);
             } else if (strcmp(t, "Attachment") == 0) {
                 data = field_bytes(r, "data", &len);
                 rc = rl_writer_write_attachment(w, field_u64(r, "log_time"),

@@ -110,7 +110,8 @@ static void test_server_client(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         char reply[256];
-        int a = rl_ctl_request(path, "mark takeover-3 driver took over", reply, sizeof(reply), 5000);
+        int a =
+            rl_ctl_request(path, "mark takeover-3 driver took over", reply, sizeof(reply), 5000);
         int ok1 = a == 0 && strcmp(reply, "ok {\"label\":\"takeover-3\"}") == 0;
         int b = rl_ctl_request(path, "bogus", reply, sizeof(reply), 5000);
         int ok2 = b == 1 && strncmp(reply, "error unknown command", 21) == 0;

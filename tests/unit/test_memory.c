@@ -22,16 +22,16 @@
 #include "roadlog/reader.h"
 #include "roadlog/writer.h"
 
-#define N_CHUNKS 400
+#define N_CHUNKS       400
 #define MSGS_PER_CHUNK 50
-#define N_MSGS ((uint64_t)N_CHUNKS * MSGS_PER_CHUNK)
-#define PAYLOAD 100
-#define MEMBUF_CAP ((size_t)256 << 20)
+#define N_MSGS         ((uint64_t)N_CHUNKS * MSGS_PER_CHUNK)
+#define PAYLOAD        100
+#define MEMBUF_CAP     ((size_t)256 << 20)
 /* Slack for fixed-size state (heap, cursor arrays) in the bound. */
 #define SLACK_BYTES ((size_t)64 << 10)
 
 struct built {
-    struct rl_io *io; /* membuf holding the log */
+    struct rl_io *io;         /* membuf holding the log */
     uint64_t max_chunk_bytes; /* largest compressed + uncompressed size of one chunk */
 };
 

@@ -313,8 +313,7 @@ static void test_loopback(void **state)
         {RL_LINKTYPE_NULL, {24, 0, 0, 0}, 6}, /* NetBSD/OpenBSD */
         {RL_LINKTYPE_NULL, {28, 0, 0, 0}, 6}, /* FreeBSD */
         {RL_LINKTYPE_NULL, {0, 0, 0, 30}, 6}, /* Darwin, big-endian */
-        {RL_LINKTYPE_LOOP, {0, 0, 0, 2}, 4},
-        {RL_LINKTYPE_LOOP, {0, 0, 0, 24}, 6},
+        {RL_LINKTYPE_LOOP, {0, 0, 0, 2}, 4},  {RL_LINKTYPE_LOOP, {0, 0, 0, 24}, 6},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t fr[FRAME_MAX];

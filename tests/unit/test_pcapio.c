@@ -18,7 +18,7 @@
 #include "roadlog/io.h"
 #include "roadlog/pcapio.h"
 
-#define NPKT 40
+#define NPKT    40
 #define MEM_CAP (8u << 20)
 
 struct pkt_spec {
@@ -51,15 +51,14 @@ static uint8_t *write_file(const struct rl_pcap_writer_options *o, const int *li
     assert_int_equal(rl_pcap_writer_open_io(&w, io, false, o), 0);
     for (uint32_t i = 0; i < n_ifaces; i++) {
         uint32_t id = 99;
-        assert_int_equal(rl_pcap_writer_add_iface(w, linktypes[i], 65535, names ? names[i] : NULL,
-                                                  &id),
-                         0);
+        assert_int_equal(
+            rl_pcap_writer_add_iface(w, linktypes[i], 65535, names ? names[i] : NULL, &id), 0);
         assert_int_equal(id, i);
     }
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(rl_pcap_writer_write(w, p[i].iface, p[i].ts_ns, p[i].data, p[i].caplen,
-                                              p[i].origlen),
-                         0);
+        assert_int_equal(
+            rl_pcap_writer_write(w, p[i].iface, p[i].ts_ns, p[i].data, p[i].caplen, p[i].origlen),
+            0);
     assert_int_equal(rl_pcap_writer_close(w), 0);
     const uint8_t *d = rl_io_membuf_data(io, len);
     uint8_t *copy = malloc(*len);
@@ -69,8 +68,7 @@ static uint8_t *write_file(const struct rl_pcap_writer_options *o, const int *li
     return copy;
 }
 
-static int open_mem(struct rl_pcap_reader **r, const uint8_t *d, size_t n, char *err,
-                    size_t errlen)
+static int open_mem(struct rl_pcap_reader **r, const uint8_t *d, size_t n, char *err, size_t errlen)
 {
     struct rl_io *io;
     assert_int_equal(rl_io_mem_open(&io, d, n), 0);
@@ -384,10 +382,10 @@ static void test_pcapng_handmade(void **state)
         uint8_t val;
         int want;
     } cases[] = {
-        {8, 0x00, RL_ECORRUPT},        /* byte-order magic */
-        {12, 0x00, RL_EUNSUPPORTED},   /* major version 0 (big-endian high byte + low) */
-        {7, 0x1D, RL_ECORRUPT},        /* SHB length not a multiple of 4 */
-        {4, 0x7F, RL_ETRUNC},          /* SHB length past the end of the file */
+        {8, 0x00, RL_ECORRUPT},      /* byte-order magic */
+        {12, 0x00, RL_EUNSUPPORTED}, /* major version 0 (big-endian high byte + low) */
+        {7, 0x1D, RL_ECORRUPT},      /* SHB length not a multiple of 4 */
+        {4, 0x7F, RL_ETRUNC},        /* SHB length past the end of the file */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         uint8_t *c = malloc(f->n);
@@ -416,7 +414,7 @@ static void test_pcapng_damage(void **state)
     struct {
         int what;
         int want;
-    } cases[] = {{0, RL_ECORRUPT}, {1, RL_ETOOBIG}, {2, RL_ECORRUPT}, {3, RL_ECORRUPT},
+    } cases[] = {{0, RL_ECORRUPT}, {1, RL_ETOOBIG},  {2, RL_ECORRUPT}, {3, RL_ECORRUPT},
                  {4, RL_ECORRUPT}, {5, RL_ECORRUPT}, {6, RL_ECORRUPT}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         memset(f, 0, sizeof *f);
@@ -476,7 +474,7 @@ static void test_pcapng_damage(void **state)
     assert_int_equal(open_mem(&r, kz, sizeof kz, err, sizeof err), RL_EUNSUPPORTED);
     assert_non_null(strstr(err, "Kuznetzov"));
     pc[4] = 2;
-    pc[24 + 10] = 0x10;       /* caplen 0x100000 */
+    pc[24 + 10] = 0x10; /* caplen 0x100000 */
     assert_int_equal(open_mem(&r, pc, sizeof pc, err, sizeof err), 0);
     struct rl_pcap_packet k;
     assert_int_equal(rl_pcap_reader_next(r, &k), RL_ETOOBIG);
@@ -648,12 +646,9 @@ static void test_writer_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pcap_roundtrip),
-        cmocka_unit_test(test_pcap_big_endian),
-        cmocka_unit_test(test_pcapng_roundtrip),
-        cmocka_unit_test(test_pcapng_handmade),
-        cmocka_unit_test(test_pcapng_damage),
-        cmocka_unit_test(test_truncated_everywhere),
+        cmocka_unit_test(test_pcap_roundtrip),   cmocka_unit_test(test_pcap_big_endian),
+        cmocka_unit_test(test_pcapng_roundtrip), cmocka_unit_test(test_pcapng_handmade),
+        cmocka_unit_test(test_pcapng_damage),    cmocka_unit_test(test_truncated_everywhere),
         cmocka_unit_test(test_writer_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

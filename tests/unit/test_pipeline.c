@@ -83,8 +83,7 @@ static void add_channels(struct rl_writer *w, struct rl_pipeline *p, uint16_t *i
     const struct rl_kv meta[] = {{"linktype", "1"}, {"interface", "eth0"}};
     for (int c = 0; c < N_CHANNELS; c++) {
         if (p)
-            assert_int_equal(
-                rl_pipeline_add_channel(p, 0, 0, topics[c], "", meta, 2, &ids[c]), 0);
+            assert_int_equal(rl_pipeline_add_channel(p, 0, 0, topics[c], "", meta, 2, &ids[c]), 0);
         else
             assert_int_equal(rl_writer_add_channel(w, 0, 0, topics[c], "", meta, 2, &ids[c]), 0);
     }
@@ -134,8 +133,8 @@ static void write_file(struct rl_io *io, unsigned workers, unsigned max_inflight
         assert_int_equal(rl_writer_write_metadata(w, "roadlog.run", run_meta, 2), 0);
     write_range(w, p, ids, N_MSGS / 2, N_MSGS);
     if (p) {
-        assert_int_equal(rl_pipeline_write_attachment(p, 5, 6, "car.dbc", "text/plain",
-                                                      attachment, sizeof(attachment)),
+        assert_int_equal(rl_pipeline_write_attachment(p, 5, 6, "car.dbc", "text/plain", attachment,
+                                                      sizeof(attachment)),
                          0);
         assert_true(rl_pipeline_peak_inflight(p) >= 1);
         if (max_inflight > 0)
@@ -454,8 +453,7 @@ static int gate_close(struct rl_io *io)
     return 0; /* the test owns the gate and inner */
 }
 
-static const struct rl_io_ops gate_ops = {gate_pread, gate_write, gate_size, gate_sync,
-                                          gate_close};
+static const struct rl_io_ops gate_ops = {gate_pread, gate_write, gate_size, gate_sync, gate_close};
 
 static void gate_set(struct gate_io *g, bool closed)
 {
@@ -589,14 +587,10 @@ static void test_errmsg(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_worker),
-        cmocka_unit_test(test_two_workers),
-        cmocka_unit_test(test_four_workers),
-        cmocka_unit_test(test_back_pressure),
-        cmocka_unit_test(test_open_bad_args),
-        cmocka_unit_test(test_concurrent_producers),
-        cmocka_unit_test(test_try_write_eagain),
-        cmocka_unit_test(test_write_failure),
+        cmocka_unit_test(test_one_worker),       cmocka_unit_test(test_two_workers),
+        cmocka_unit_test(test_four_workers),     cmocka_unit_test(test_back_pressure),
+        cmocka_unit_test(test_open_bad_args),    cmocka_unit_test(test_concurrent_producers),
+        cmocka_unit_test(test_try_write_eagain), cmocka_unit_test(test_write_failure),
         cmocka_unit_test(test_errmsg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

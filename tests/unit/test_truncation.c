@@ -30,12 +30,12 @@
 #include "roadlog/reader.h"
 #include "roadlog/writer.h"
 
-#define N_CHANNELS 3
-#define N_CHUNKS 6
+#define N_CHANNELS     3
+#define N_CHUNKS       6
 #define MSGS_PER_CHUNK 12
-#define N_MSGS (N_CHUNKS * MSGS_PER_CHUNK)
-#define MAX_DATA 48
-#define MEMBUF_CAP ((size_t)16 << 20)
+#define N_MSGS         (N_CHUNKS * MSGS_PER_CHUNK)
+#define MAX_DATA       48
+#define MEMBUF_CAP     ((size_t)16 << 20)
 
 struct msg {
     uint16_t channel_id;
@@ -116,8 +116,8 @@ static void expect_same(const char *what, const struct msg *want, size_t n_want,
     for (size_t i = 0; i < n_want; i++) {
         const struct msg *a = &want[i], *b = &got[i];
         if (a->channel_id != b->channel_id || a->sequence != b->sequence ||
-            a->log_time != b->log_time || a->publish_time != b->publish_time ||
-            a->len != b->len || memcmp(a->data, b->data, a->len) != 0)
+            a->log_time != b->log_time || a->publish_time != b->publish_time || a->len != b->len ||
+            memcmp(a->data, b->data, a->len) != 0)
             fail_msg("%s: message %zu differs: expected ch %u seq %u t %llu, got ch %u seq %u "
                      "t %llu",
                      what, i, a->channel_id, a->sequence, (unsigned long long)a->log_time,
@@ -141,9 +141,9 @@ static void build_log(struct log *lg, enum rl_compression comp, bool chunked)
     assert_int_equal(rl_writer_open_io(&w, io, false, &o), 0);
     static const uint8_t schema[] = "{\"type\":\"object\"}";
     uint16_t sid;
-    assert_int_equal(rl_writer_add_schema(w, 0, "test.Frame", "jsonschema", schema,
-                                          sizeof(schema) - 1, &sid),
-                     0);
+    assert_int_equal(
+        rl_writer_add_schema(w, 0, "test.Frame", "jsonschema", schema, sizeof(schema) - 1, &sid),
+        0);
     static const char *const topics[N_CHANNELS] = {"/lidar/top", "/can/chassis", "/gnss/main"};
     struct rl_kv meta[2] = {{"interface", "eth0"}, {"linktype", "1"}};
     for (int c = 0; c < N_CHANNELS; c++)
@@ -161,8 +161,7 @@ static void build_log(struct log *lg, enum rl_compression comp, bool chunked)
             for (size_t b = 0; b < len; b++)
                 data[b] = (uint8_t)(k * 31 + j * 7 + b);
             uint64_t t = 1000000u * (uint64_t)(k + 1) + 1000u * (uint64_t)j;
-            assert_int_equal(rl_writer_write_message(w, ch, seq[ch - 1]++, t, t - 5, data, len),
-                             0);
+            assert_int_equal(rl_writer_write_message(w, ch, seq[ch - 1]++, t, t - 5, data, len), 0);
         }
         assert_int_equal(rl_writer_flush(w), 0);
         if (k == 2) {
@@ -360,9 +359,10 @@ static void run_prefixes(enum rl_compression comp, bool chunked)
     static struct log lg;
     build_log(&lg, comp, chunked);
     print_message("%s log: %zu bytes, %zu chunks ending at %llu..%llu, Header ends at %zu\n",
-                  !chunked ? "unchunked" : comp == RL_COMPRESS_NONE ? "uncompressed" : "zstd",
-                  lg.len, lg.n_chunks,
-                  (unsigned long long)lg.chunk_end[0],
+                  !chunked                   ? "unchunked"
+                  : comp == RL_COMPRESS_NONE ? "uncompressed"
+                                             : "zstd",
+                  lg.len, lg.n_chunks, (unsigned long long)lg.chunk_end[0],
                   (unsigned long long)lg.chunk_end[lg.n_chunks - 1], lg.header_end);
     for (size_t cut = 0; cut <= lg.len; cut++)
         check_prefix(&lg, cut);
@@ -556,20 +556,16 @@ static void test_junk(void **state)
     /* A real log with one huge record length after the Header. */
     memcpy(buf, lg.data, lg.len < sizeof(buf) ? lg.len : sizeof(buf));
     rl__put_u64le(buf + lg.header_end + 1, (uint64_t)1 << 40);
-    poke("record longer than the file", buf, lg.len < sizeof(buf) ? lg.len : sizeof(buf),
-         false);
+    poke("record longer than the file", buf, lg.len < sizeof(buf) ? lg.len : sizeof(buf), false);
     free(lg.data);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_junk),
-        cmocka_unit_test(test_bitflip_zstd),
-        cmocka_unit_test(test_bitflip_none),
-        cmocka_unit_test(test_prefixes_zstd),
-        cmocka_unit_test(test_prefixes_none),
-        cmocka_unit_test(test_prefixes_unchunked),
+        cmocka_unit_test(test_junk),          cmocka_unit_test(test_bitflip_zstd),
+        cmocka_unit_test(test_bitflip_none),  cmocka_unit_test(test_prefixes_zstd),
+        cmocka_unit_test(test_prefixes_none), cmocka_unit_test(test_prefixes_unchunked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,9 +24,9 @@
 
 #include "roadlog/error.h"
 
-#define RL_CTL_MAX_LINE 4096
-#define RL_CTL_MAX_LABEL 128
-#define RL_CTL_MAX_NOTE 1024
+#define RL_CTL_MAX_LINE    4096
+#define RL_CTL_MAX_LABEL   128
+#define RL_CTL_MAX_NOTE    1024
 #define RL_CTL_MAX_CLIENTS 16
 
 enum rl_ctl_op {
@@ -71,7 +71,8 @@ int rl_ctl_server_open(struct rl_ctl_server **out, const char *path) RL_WARN_UNU
 /* Waits up to timeout_ms (0: do not wait, -1: forever) for a command.
  * Returns 1 with *cmd filled, 0 when none arrived, <0 on error. Malformed
  * lines are answered "error ..." by the server itself. */
-int rl_ctl_server_poll(struct rl_ctl_server *s, int timeout_ms, struct rl_ctl_cmd *cmd) RL_WARN_UNUSED;
+int rl_ctl_server_poll(struct rl_ctl_server *s, int timeout_ms,
+                       struct rl_ctl_cmd *cmd) RL_WARN_UNUSED;
 /* Sends one reply line (a newline is added) to the client of a command. */
 int rl_ctl_server_reply(struct rl_ctl_server *s, int client, const char *line);
 /* Closes every connection and removes the socket file. NULL is fine. */

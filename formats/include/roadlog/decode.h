@@ -26,10 +26,10 @@
 
 /* pcap LINKTYPE_* values roadlog knows (tcpdump.org link-layer header types). */
 enum rl_linktype {
-    RL_LINKTYPE_NULL = 0,           /* BSD loopback: 4-byte host-order family */
+    RL_LINKTYPE_NULL = 0, /* BSD loopback: 4-byte host-order family */
     RL_LINKTYPE_ETHERNET = 1,
-    RL_LINKTYPE_RAW = 101,          /* raw IPv4 or IPv6 */
-    RL_LINKTYPE_LOOP = 108,         /* OpenBSD loopback: network-order family */
+    RL_LINKTYPE_RAW = 101,  /* raw IPv4 or IPv6 */
+    RL_LINKTYPE_LOOP = 108, /* OpenBSD loopback: network-order family */
     RL_LINKTYPE_LINUX_SLL = 113,
     RL_LINKTYPE_CAN_SOCKETCAN = 227,
     RL_LINKTYPE_IPV4 = 228,
@@ -45,8 +45,8 @@ enum rl_linktype {
 struct rl_payload {
     const uint8_t *data;
     size_t len;
-    int linktype;          /* of the frame it came from */
-    uint16_t src_port;     /* UDP ports, 0 when not UDP or unknown */
+    int linktype;      /* of the frame it came from */
+    uint16_t src_port; /* UDP ports, 0 when not UDP or unknown */
     uint16_t dst_port;
     uint64_t log_time_ns;
     /* The channel's decoder hint as given ("velodyne.vlp16"), or NULL:

@@ -23,10 +23,10 @@ extern const uint8_t rl_mcap_magic[RL_MCAP_MAGIC_LEN];
 #define RL_MCAP_RECORD_HEADER_LEN 9
 /* Footer content: summary_start, summary_offset_start, summary_crc. */
 #define RL_MCAP_FOOTER_CONTENT_LEN 20
-#define RL_MCAP_FOOTER_RECORD_LEN (RL_MCAP_RECORD_HEADER_LEN + RL_MCAP_FOOTER_CONTENT_LEN)
+#define RL_MCAP_FOOTER_RECORD_LEN  (RL_MCAP_RECORD_HEADER_LEN + RL_MCAP_FOOTER_CONTENT_LEN)
 
 /* Limits on lengths read from files, checked before anything is allocated. */
-#define RL_MCAP_MAX_RECORD_BYTES ((uint64_t)4 << 30)       /* 4 GiB, any one record */
+#define RL_MCAP_MAX_RECORD_BYTES       ((uint64_t)4 << 30) /* 4 GiB, any one record */
 #define RL_MCAP_MAX_CHUNK_UNCOMPRESSED ((uint64_t)1 << 30) /* 1 GiB decompressed chunk */
 
 enum rl_opcode {

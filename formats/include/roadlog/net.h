@@ -20,21 +20,21 @@
 #include "roadlog/error.h"
 
 /* EtherType values (IEEE 802 numbers). */
-#define RL_ETHERTYPE_IPV4 0x0800
-#define RL_ETHERTYPE_ARP 0x0806
-#define RL_ETHERTYPE_VLAN 0x8100  /* IEEE 802.1Q C-tag */
-#define RL_ETHERTYPE_QINQ 0x88A8  /* IEEE 802.1ad S-tag */
+#define RL_ETHERTYPE_IPV4     0x0800
+#define RL_ETHERTYPE_ARP      0x0806
+#define RL_ETHERTYPE_VLAN     0x8100 /* IEEE 802.1Q C-tag */
+#define RL_ETHERTYPE_QINQ     0x88A8 /* IEEE 802.1ad S-tag */
 #define RL_ETHERTYPE_QINQ_OLD 0x9100
-#define RL_ETHERTYPE_IPV6 0x86DD
+#define RL_ETHERTYPE_IPV6     0x86DD
 
 /* IP protocol numbers (IANA). */
 #define RL_IPPROTO_TCP 6
 #define RL_IPPROTO_UDP 17
 
-#define RL_ETH_HEADER_LEN 14
-#define RL_IPV4_HEADER_LEN 20  /* without options */
+#define RL_ETH_HEADER_LEN  14
+#define RL_IPV4_HEADER_LEN 20 /* without options */
 #define RL_IPV6_HEADER_LEN 40
-#define RL_UDP_HEADER_LEN 8
+#define RL_UDP_HEADER_LEN  8
 /* Largest UDP payload in one IPv4 datagram: 65535 - 20 - 8. */
 #define RL_UDP_MAX_PAYLOAD 65507
 
@@ -45,10 +45,10 @@
 
 /* Bits of rl_net_frame.layers. */
 enum rl_net_layer {
-    RL_NET_L_ETH = 1u << 0,      /* Ethernet II header */
-    RL_NET_L_VLAN = 1u << 1,     /* one or more VLAN tags */
-    RL_NET_L_SLL = 1u << 2,      /* Linux cooked v1 or v2 */
-    RL_NET_L_LOOP = 1u << 3,     /* BSD loopback family */
+    RL_NET_L_ETH = 1u << 0,  /* Ethernet II header */
+    RL_NET_L_VLAN = 1u << 1, /* one or more VLAN tags */
+    RL_NET_L_SLL = 1u << 2,  /* Linux cooked v1 or v2 */
+    RL_NET_L_LOOP = 1u << 3, /* BSD loopback family */
     RL_NET_L_IPV4 = 1u << 4,
     RL_NET_L_IPV6 = 1u << 5,
     RL_NET_L_FRAGMENT = 1u << 6, /* an IP fragment: transport not parsed */
@@ -77,26 +77,26 @@ struct rl_net_frame {
     uint32_t loop_family;
 
     /* IP (RL_NET_L_IPV4 / RL_NET_L_IPV6) */
-    int ip_version;           /* 4, 6, or 0 when there is no IP layer */
+    int ip_version;                 /* 4, 6, or 0 when there is no IP layer */
     uint8_t ip_src[16], ip_dst[16]; /* IPv4 in the first 4 bytes */
-    uint8_t ip_proto;         /* IPv4 protocol / IPv6 last next-header */
-    uint8_t ip_ttl;           /* TTL / hop limit */
-    const uint8_t *ip_header; /* start of the IP header in the frame */
-    size_t ip_header_len;     /* incl. IPv4 options / IPv6 extension headers */
-    size_t ip_total_len;      /* header + payload, padding after it dropped */
-    bool ip_checksum_ok;      /* IPv4 header checksum verified (always true for v6) */
+    uint8_t ip_proto;               /* IPv4 protocol / IPv6 last next-header */
+    uint8_t ip_ttl;                 /* TTL / hop limit */
+    const uint8_t *ip_header;       /* start of the IP header in the frame */
+    size_t ip_header_len;           /* incl. IPv4 options / IPv6 extension headers */
+    size_t ip_total_len;            /* header + payload, padding after it dropped */
+    bool ip_checksum_ok;            /* IPv4 header checksum verified (always true for v6) */
 
     /* Fragment (RL_NET_L_FRAGMENT; for IPv6 from the Fragment header) */
-    uint32_t frag_id;         /* IPv4 identification (16 bits) or IPv6 32-bit id */
-    uint32_t frag_offset;     /* of this fragment's data, bytes */
-    bool frag_more;           /* MF flag */
-    bool ip_dont_fragment;    /* IPv4 DF flag */
+    uint32_t frag_id;      /* IPv4 identification (16 bits) or IPv6 32-bit id */
+    uint32_t frag_offset;  /* of this fragment's data, bytes */
+    bool frag_more;        /* MF flag */
+    bool ip_dont_fragment; /* IPv4 DF flag */
 
     /* UDP (RL_NET_L_UDP) */
     uint16_t src_port, dst_port;
-    uint16_t udp_len;          /* UDP length field */
-    uint16_t udp_checksum;     /* as found; 0 = not computed by the sender */
-    const uint8_t *l4;         /* transport header + payload (or fragment data) */
+    uint16_t udp_len;      /* UDP length field */
+    uint16_t udp_checksum; /* as found; 0 = not computed by the sender */
+    const uint8_t *l4;     /* transport header + payload (or fragment data) */
     size_t l4_len;
 
     /* The frame holds fewer bytes than its IPv4 header claims (claimed_len):
@@ -159,13 +159,13 @@ uint16_t rl_net_inet_checksum(const uint8_t *p, size_t len);
 struct rl_ipfrag;
 
 struct rl_ipfrag_stats {
-    uint64_t completed;   /* datagrams reassembled */
-    uint64_t expired;     /* dropped by timeout */
-    uint64_t evicted;     /* dropped for memory or entry limits */
-    uint64_t conflicts;   /* dropped for overlaps with different bytes, bad ends */
-    uint64_t duplicates;  /* fragments that added nothing */
-    size_t pending;       /* datagrams being assembled now */
-    size_t bytes;         /* buffer bytes held now */
+    uint64_t completed;  /* datagrams reassembled */
+    uint64_t expired;    /* dropped by timeout */
+    uint64_t evicted;    /* dropped for memory or entry limits */
+    uint64_t conflicts;  /* dropped for overlaps with different bytes, bad ends */
+    uint64_t duplicates; /* fragments that added nothing */
+    size_t pending;      /* datagrams being assembled now */
+    size_t bytes;        /* buffer bytes held now */
 };
 
 /* Creates a reassembler holding at most max_bytes of fragment data
@@ -199,10 +199,10 @@ struct rl_net_udp_spec {
     uint8_t eth_src[6], eth_dst[6]; /* Ethernet builder only */
     uint8_t ip_src[4], ip_dst[4];   /* network order */
     uint16_t src_port, dst_port;
-    uint8_t ttl;                    /* 0: 64 */
+    uint8_t ttl; /* 0: 64 */
     uint16_t ip_id;
     bool dont_fragment;
-    bool udp_checksum;              /* compute it; false writes 0 (RFC 768: none) */
+    bool udp_checksum; /* compute it; false writes 0 (RFC 768: none) */
 };
 
 /* Writes IPv4 + UDP + payload into out (cap bytes): a 20-byte IPv4 header

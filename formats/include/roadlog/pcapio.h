@@ -57,15 +57,15 @@ struct rl_pcap_iface {
 };
 
 struct rl_pcap_packet {
-    uint32_t iface;       /* index into the reader's interfaces (all sections) */
-    int linktype;         /* of that interface */
-    uint64_t ts_ns;       /* ns since the Unix epoch */
-    bool has_ts;          /* false for a Simple Packet Block (ts_ns is 0) */
-    uint32_t caplen;      /* bytes in data */
-    uint32_t origlen;     /* length on the wire */
-    uint32_t flags;       /* pcapng epb_flags (direction, ...), else 0 */
-    const uint8_t *data;  /* valid until the next rl_pcap_reader_next()/close */
-    uint64_t offset;      /* file offset of the record or block */
+    uint32_t iface;      /* index into the reader's interfaces (all sections) */
+    int linktype;        /* of that interface */
+    uint64_t ts_ns;      /* ns since the Unix epoch */
+    bool has_ts;         /* false for a Simple Packet Block (ts_ns is 0) */
+    uint32_t caplen;     /* bytes in data */
+    uint32_t origlen;    /* length on the wire */
+    uint32_t flags;      /* pcapng epb_flags (direction, ...), else 0 */
+    const uint8_t *data; /* valid until the next rl_pcap_reader_next()/close */
+    uint64_t offset;     /* file offset of the record or block */
 };
 
 struct rl_pcap_reader;
@@ -76,8 +76,8 @@ struct rl_pcap_reader;
  * inside that header; RL_ECORRUPT when it is neither format or the header
  * is damaged; RL_EUNSUPPORTED for a version we do not read; -errno. On
  * failure *out is NULL and errbuf (may be NULL) receives the detail. */
-int rl_pcap_reader_open_io(struct rl_pcap_reader **out, struct rl_io *io, bool own_io,
-                           char *errbuf, size_t errbuf_len) RL_WARN_UNUSED;
+int rl_pcap_reader_open_io(struct rl_pcap_reader **out, struct rl_io *io, bool own_io, char *errbuf,
+                           size_t errbuf_len) RL_WARN_UNUSED;
 int rl_pcap_reader_open(struct rl_pcap_reader **out, const char *path, char *errbuf,
                         size_t errbuf_len) RL_WARN_UNUSED;
 

@@ -38,9 +38,9 @@ struct rl_iter;
 typedef void (*rl_problem_fn)(void *ud, int code, uint64_t offset, const char *msg);
 
 struct rl_reader_options {
-    bool verify_crc;      /* check chunk and attachment CRCs when read; default true */
-    bool force_scan;      /* ignore the Summary and scan; default false */
-    size_t chunk_cache;   /* decompressed chunks kept at once; default 4, minimum 1 */
+    bool verify_crc;    /* check chunk and attachment CRCs when read; default true */
+    bool force_scan;    /* ignore the Summary and scan; default false */
+    size_t chunk_cache; /* decompressed chunks kept at once; default 4, minimum 1 */
     rl_problem_fn problem;
     void *problem_ud;
 };
@@ -67,12 +67,12 @@ struct rl_channel {
 const char *rl_channel_meta(const struct rl_channel *ch, const char *key);
 
 struct rl_chunk_info {
-    uint64_t offset, length;             /* of the Chunk record in the file */
-    uint64_t start_ns, end_ns;           /* message_start_time, message_end_time */
+    uint64_t offset, length;   /* of the Chunk record in the file */
+    uint64_t start_ns, end_ns; /* message_start_time, message_end_time */
     uint64_t compressed_size, uncompressed_size;
     enum rl_compression compression;
-    bool raw_messages;                   /* not a Chunk: a run of unchunked Messages */
-    bool salvaged;                       /* found by scanning, not by the index */
+    bool raw_messages; /* not a Chunk: a run of unchunked Messages */
+    bool salvaged;     /* found by scanning, not by the index */
 };
 
 struct rl_metadata {
@@ -89,14 +89,14 @@ struct rl_attachment_info {
 };
 
 struct rl_file_info {
-    bool complete;           /* a valid Summary and Footer were found and used */
+    bool complete; /* a valid Summary and Footer were found and used */
     bool has_summary;
-    uint64_t salvaged_chunks;/* chunks found by scanning rather than by index */
+    uint64_t salvaged_chunks; /* chunks found by scanning rather than by index */
     uint64_t file_bytes;
-    uint64_t valid_bytes;    /* bytes up to the end of the last whole record read */
-    uint64_t lost_bytes;     /* bytes after that, which could not be used */
+    uint64_t valid_bytes; /* bytes up to the end of the last whole record read */
+    uint64_t lost_bytes;  /* bytes after that, which could not be used */
     uint64_t message_count;
-    uint64_t start_ns, end_ns; /* 0, 0 when there are no messages */
+    uint64_t start_ns, end_ns;                     /* 0, 0 when there are no messages */
     uint64_t bytes_compressed, bytes_uncompressed; /* over all chunks' records */
     const char *compression; /* "zstd", "lz4", "none", "mixed" (of the chunks) */
     const char *profile, *library;
@@ -148,9 +148,9 @@ enum rl_order {
 };
 
 struct rl_iter_options {
-    uint64_t start_ns;           /* inclusive; default 0 */
-    uint64_t end_ns;             /* exclusive; UINT64_MAX (the default) means no end */
-    enum rl_order order;         /* default RL_ORDER_LOG_TIME */
+    uint64_t start_ns;   /* inclusive; default 0 */
+    uint64_t end_ns;     /* exclusive; UINT64_MAX (the default) means no end */
+    enum rl_order order; /* default RL_ORDER_LOG_TIME */
     /* Channel selection: NULL for all; else a 65536-bit set indexed by
      * channel id (bit id%8 of byte id/8), copied by rl_iter_new(). */
     const uint8_t *channel_set;

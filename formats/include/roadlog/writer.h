@@ -25,21 +25,21 @@
 struct rl_writer;
 
 struct rl_writer_options {
-    const char *profile;              /* Header profile; default "" */
-    const char *library;              /* Header library; default "roadlog <version>" */
-    enum rl_compression compression;  /* default zstd */
-    int level;                        /* compression level; default 3 (zstd), ignored by lz4 */
-    uint64_t chunk_size_bytes;        /* close a chunk once its records reach this; default 4 MiB */
-    bool use_chunks;                  /* default true; false writes messages unchunked */
-    bool emit_message_indexes;        /* default true */
-    bool emit_statistics;             /* default true */
-    bool emit_summary;                /* default true: repeat schemas/channels in the summary */
-    bool emit_chunk_indexes;          /* default true */
-    bool emit_attachment_indexes;     /* default true */
-    bool emit_metadata_indexes;       /* default true */
-    bool emit_summary_offsets;        /* default true */
-    bool emit_data_crc;               /* default true; false writes 0 in DataEnd */
-    bool emit_chunk_crc;              /* default true; false writes 0 in each Chunk */
+    const char *profile;             /* Header profile; default "" */
+    const char *library;             /* Header library; default "roadlog <version>" */
+    enum rl_compression compression; /* default zstd */
+    int level;                       /* compression level; default 3 (zstd), ignored by lz4 */
+    uint64_t chunk_size_bytes;       /* close a chunk once its records reach this; default 4 MiB */
+    bool use_chunks;                 /* default true; false writes messages unchunked */
+    bool emit_message_indexes;       /* default true */
+    bool emit_statistics;            /* default true */
+    bool emit_summary;               /* default true: repeat schemas/channels in the summary */
+    bool emit_chunk_indexes;         /* default true */
+    bool emit_attachment_indexes;    /* default true */
+    bool emit_metadata_indexes;      /* default true */
+    bool emit_summary_offsets;       /* default true */
+    bool emit_data_crc;              /* default true; false writes 0 in DataEnd */
+    bool emit_chunk_crc;             /* default true; false writes 0 in each Chunk */
 };
 
 /* Fills in the defaults listed above. */

@@ -51,8 +51,8 @@ int rl_pipeline_write_message(struct rl_pipeline *p, uint16_t channel_id, uint32
  * with room in the ring it may still wait for the writer's lock while
  * another thread is in a writer call (the appender's write of one chunk). */
 int rl_pipeline_try_write_message(struct rl_pipeline *p, uint16_t channel_id, uint32_t sequence,
-                                  uint64_t log_time_ns, uint64_t publish_time_ns,
-                                  const void *data, size_t len) RL_WARN_UNUSED;
+                                  uint64_t log_time_ns, uint64_t publish_time_ns, const void *data,
+                                  size_t len) RL_WARN_UNUSED;
 
 /* rl_writer_add_schema() / rl_writer_add_channel() through the pipeline
  * (their records go straight to the file; no chunk is closed). */
@@ -70,9 +70,8 @@ int rl_pipeline_add_channel(struct rl_pipeline *p, uint16_t id, uint16_t schema_
 int rl_pipeline_write_metadata(struct rl_pipeline *p, const char *name, const struct rl_kv *kv,
                                size_t n) RL_WARN_UNUSED;
 int rl_pipeline_write_attachment(struct rl_pipeline *p, uint64_t log_time_ns,
-                                 uint64_t create_time_ns, const char *name,
-                                 const char *media_type, const void *data,
-                                 size_t len) RL_WARN_UNUSED;
+                                 uint64_t create_time_ns, const char *name, const char *media_type,
+                                 const void *data, size_t len) RL_WARN_UNUSED;
 
 /* Closes the writer's open chunk and waits until it and every job closed
  * before it are in the file. Returns 0 or the first error of the pipeline. */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DEPTH 64
+#define MAX_DEPTH      64
 #define MAX_FILE_BYTES ((size_t)64 << 20)
 
 struct parser {
@@ -38,8 +38,7 @@ static void perr(struct parser *ps, const char *what)
 
 static void skip_ws(struct parser *ps)
 {
-    while (ps->p < ps->end &&
-           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
         ps->p++;
 }
 
@@ -550,8 +549,8 @@ static bool equal_at(const struct json_value *e, const struct json_value *a, cha
         }
         if (e->n == a->n)
             return true;
-        snprintf(why, why_len, "%s: expected %zu items, got %zu", path[0] ? path : "(root)",
-                 e->n, a->n);
+        snprintf(why, why_len, "%s: expected %zu items, got %zu", path[0] ? path : "(root)", e->n,
+                 a->n);
         return false;
     }
     case JSON_OBJECT: {

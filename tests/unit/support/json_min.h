@@ -12,12 +12,12 @@ enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSO
 
 struct json_value {
     enum json_type type;
-    bool boolean;                /* JSON_BOOL */
-    char *text;                  /* JSON_NUMBER (as written) and JSON_STRING, NUL-terminated */
-    size_t text_len;             /* length of text (strings may hold NUL) */
-    size_t n;                    /* JSON_ARRAY / JSON_OBJECT: number of items */
-    char **keys;                 /* JSON_OBJECT: n keys, NUL-terminated */
-    struct json_value **items;   /* JSON_ARRAY / JSON_OBJECT: n values */
+    bool boolean;              /* JSON_BOOL */
+    char *text;                /* JSON_NUMBER (as written) and JSON_STRING, NUL-terminated */
+    size_t text_len;           /* length of text (strings may hold NUL) */
+    size_t n;                  /* JSON_ARRAY / JSON_OBJECT: number of items */
+    char **keys;               /* JSON_OBJECT: n keys, NUL-terminated */
+    struct json_value **items; /* JSON_ARRAY / JSON_OBJECT: n values */
 };
 
 /* Parses len bytes of text. Returns the root, or NULL with a message
