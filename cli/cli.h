@@ -32,6 +32,8 @@ int cmd_recover(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_mark(int argc, char **argv);
 
 /* ---- messages ---- */
 

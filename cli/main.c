@@ -28,6 +28,8 @@ static const struct command commands[] = {
     {"recover", cmd_recover, "rewrite a damaged or cut-off log as a complete one"},
     {"import", cmd_import, "import a pcap, pcapng, candump log or NMEA/UBX byte log"},
     {"export", cmd_export, "write a log's frames as pcapng, pcap or a candump log"},
+    {"record", cmd_record, "record sources (pcap, CAN, serial, UDP) into a log"},
+    {"mark", cmd_mark, "set a marker in the running recorder"},
     {"sim", cmd_sim, "the test-zone simulator: drive a loop on loopback, or write a log"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

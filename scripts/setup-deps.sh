@@ -8,7 +8,7 @@ PACKAGES=(
     build-essential cmake ninja-build pkg-config clang
     libzstd-dev liblz4-dev libpcap-dev libcmocka-dev
     libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core
-    zstd python3
+    zstd python3 iproute2 util-linux tshark
 )
 
 missing=()
