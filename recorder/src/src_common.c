@@ -123,7 +123,7 @@ int rl__wait_readable_ms(int fd, int ms)
  * SO_MEMINFO also covers drops after the last datagram. */
 static void refresh_drops(struct rl__source *s, int fd, struct rl__counter32 *c)
 {
-    uint32_t d;
+    uint32_t d = 0;
     if (rl__sock_drops(fd, &d) == 0)
         rl__counter32_update(c, d);
     if (c->have)
